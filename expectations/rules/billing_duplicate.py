@@ -1,0 +1,14 @@
+"""billing.duplicate: the same service paid on two claims.
+
+Catches the same patient, rendering provider, date, code and modifiers (as a set) on two or more
+different claims, neither a replacement or void (frequency 7/8), all lines net paid above 0.
+
+Why payers care: a duplicate payment is recouped in full as soon as it is found (CARC 18, B13).
+
+Exposure: net paid of every copy after the first (ordered by first payment date, then claim id,
+then line number).
+"""
+
+from expectations.definition import Rule
+
+RULE = Rule.define("billing.duplicate", __doc__)

@@ -1,0 +1,15 @@
+"""coding.multiple_timed_codes: several psychotherapy time codes for one session.
+
+Catches two or more different codes among 90832/90834/90837 for the same patient, rendering
+provider and date (the same code twice is billing.duplicate or coding.units_over_limit).
+
+Why payers care: one timed code per session (75 minutes is one 90837, not 90832 + 90834); the
+extra lines are recouped.
+
+Exposure: net paid of every such line except the highest-paid one (ties keep the smallest claim
+id, line number).
+"""
+
+from expectations.definition import Rule
+
+RULE = Rule.define("coding.multiple_timed_codes", __doc__)
