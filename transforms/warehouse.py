@@ -41,7 +41,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         "CREATE TABLE IF NOT EXISTS ledger.schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
-    done = {row[0] for row in con.execute("SELECT version FROM ledger.schema_migrations").fetchall()}
+    done = {
+        row[0] for row in con.execute("SELECT version FROM ledger.schema_migrations").fetchall()
+    }
     applied = []
     for version, path in migrations():
         if version in done:
@@ -97,6 +99,23 @@ def open_warehouse(
         yield con
     finally:
         con.close()
+
+
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> tuple[object, ...] | None:
+    """The first row of a query, with the result fully consumed.
+
+    DuckDB 2.0 keeps a result open after ``fetchone()`` and then refuses ``register`` and other
+    work on the connection ("unfinished result"); fetching everything closes it.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = fetch_one(con, f"SELECT count(*) FROM {table}")
+    return int(row[0]) if row else 0  # type: ignore[call-overload]
 
 
 def insert_arrow(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> int:

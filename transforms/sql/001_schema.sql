@@ -179,6 +179,23 @@ CREATE TABLE stg.sessions (
     gad7                 INTEGER
 );
 
+-- reference overrides from the inbox (reference/ feed), as staged; ref.* is rebuilt from the
+-- shipped defaults plus these on every run (a later file wins for the same key)
+CREATE TABLE stg.ref_fee_schedule (
+    file_sha256     VARCHAR NOT NULL,
+    payer_id        VARCHAR NOT NULL,
+    code            VARCHAR NOT NULL,
+    allowed_amount  DECIMAL(18,2) NOT NULL
+);
+
+CREATE TABLE stg.ref_payers (
+    file_sha256                   VARCHAR NOT NULL,
+    payer_id                      VARCHAR NOT NULL,
+    name                          VARCHAR,
+    lookback_months               INTEGER,
+    telehealth_modifier_required  BOOLEAN
+);
+
 -- reference ----------------------------------------------------------------------------------------
 CREATE TABLE ref.fee_schedule (
     payer_id        VARCHAR NOT NULL,             -- '*' = any payer

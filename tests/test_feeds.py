@@ -1,0 +1,185 @@
+"""CSV/Parquet feed readers: schemas, typed values, and rejections that name the place."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from transforms import feeds
+
+CLAIMS_CSV = (
+    b"claim_id,line_number,member_id,payer_id,billing_npi,rendering_npi,date_of_service,"
+    b"procedure_code,modifiers,units,charge,place_of_service\n"
+    b"""C1,1,M1,P1,1234567893,1245319599,2025-03-04,90837,95,1,180.00,10
+C1,2,M1,P1,1234567893,1245319599,2025-03-04,90785,,1,25.5,10
+C2,1,M2,P1,1234567893,,2025-03-05,90834,95:GT,,120,11
+"""
+)
+
+
+def read(feed: str, data: bytes, fmt: str = "csv", name: str = "f.csv") -> dict:
+    frame = feeds.read_frame(data, name, fmt)
+    return {k: pl.from_arrow(v) for k, v in feeds.READERS[feed](frame, name, "ab" * 32).items()}
+
+
+def test_claims_csv_reads_claims_and_lines_with_exact_types() -> None:
+    tables = read("claims", CLAIMS_CSV)
+    claims, lines = tables["stg.claims"], tables["stg.claim_lines"]
+    assert claims["claim_id"].to_list() == ["C1", "C2"]
+    assert claims["total_charge"].to_list() == [Decimal("205.50"), Decimal("120.00")]
+    assert lines["charge"].dtype == pl.Decimal(18, 2)
+    assert lines["modifiers"].to_list() == [["95"], None, ["95", "GT"]]
+    assert lines["date_of_service"].to_list() == [date(2025, 3, 4)] * 2 + [date(2025, 3, 5)]
+    # rendering falls back to the billing NPI; units default to 1
+    assert lines["rendering_npi"].to_list() == ["1245319599", "1245319599", "1234567893"]
+    assert lines["units"].to_list() == [Decimal("1.000")] * 3
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "column", "problem"),
+    [
+        (b"2025-03-05,90834", b"2025-02-30,90834", 4, "date_of_service", "not an ISO date"),
+        (b",120,11", b",,11", 4, "charge", "value is required"),
+        (b",120,11", b",120.123,11", 4, "charge", "at most two decimals"),
+        (b",120,11", b",12O,11", 4, "charge", "at most two decimals"),
+        (b"C2,1,M2", b"C1,1,M2", 4, "line_number", "duplicate key"),
+    ],
+)
+def test_claims_csv_rejections_name_line_and_column(old, new, line, column, problem) -> None:
+    with pytest.raises(feeds.FeedError) as caught:
+        read("claims", CLAIMS_CSV.replace(old, new), name="claims_march.csv")
+    assert caught.value.row == line
+    assert caught.value.column == column
+    assert problem in str(caught.value)
+    assert str(caught.value).startswith(f"claims_march.csv (line {line}, column '{column}')")
+
+
+def test_missing_required_column_is_named() -> None:
+    data = CLAIMS_CSV.replace(b"payer_id,", b"payer,")
+    with pytest.raises(feeds.FeedError) as caught:
+        read("claims", data)
+    assert caught.value.column == "payer_id"
+    assert "required column missing" in str(caught.value)
+
+
+def test_claim_level_values_must_agree_across_lines() -> None:
+    data = CLAIMS_CSV.replace(b"C1,2,M1,P1", b"C1,2,M9,P1")
+    with pytest.raises(feeds.FeedError) as caught:
+        read("claims", data)
+    assert (caught.value.column, caught.value.row) == ("member_id", 3)
+
+
+def test_sessions_header_and_values() -> None:
+    data = (
+        b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\n"
+        b"C1,,55,2025-03-05T10:15:00,12,9\n"
+        b"C2,1,,,,\n"
+    )
+    sessions = read("sessions", data)["stg.sessions"]
+    assert sessions.rows() == [
+        ("ab" * 32, "C1", None, 55, datetime(2025, 3, 5, 10, 15), 12, 9),
+        ("ab" * 32, "C2", 1, None, None, None, None),
+    ]
+
+
+def test_sessions_score_out_of_range_is_rejected() -> None:
+    data = b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\nC1,,55,2025-03-05,28,9\n"
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", data)
+    assert (caught.value.row, caught.value.column) == (2, "phq9")
+    assert "outside 0-27" in str(caught.value)
+
+
+def test_sessions_header_must_hold_every_spec_column() -> None:
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", b"claim_id,minutes\nC1,50\n")
+    assert caught.value.column == "line_number"
+
+
+def test_eligibility_csv_groups_rows_into_responses() -> None:
+    data = (
+        b"member_id,payer_id,check_date,status,coverage_begin,coverage_end\n"
+        b"M1,P1,2025-01-02,active,2024-01-01,\n"
+        b"M1,P1,2025-06-02,inactive,,2025-04-30\n"
+    )
+    tables = read("eligibility", data)
+    responses = tables["stg.eligibility_responses"]
+    benefits = tables["stg.eligibility_benefits"]
+    assert responses["check_date"].to_list() == [date(2025, 1, 2), date(2025, 6, 2)]
+    assert responses["response_id"].n_unique() == 2
+    assert benefits.select(
+        "eligibility_code", "coverage_status", "coverage_begin", "coverage_end"
+    ).rows() == [
+        ("1", "active", date(2024, 1, 1), None),
+        ("6", "inactive", None, date(2025, 4, 30)),
+    ]
+
+
+def test_remittance_csv_builds_payments_claims_lines() -> None:
+    data = (
+        b"trace_number,payment_date,payer_id,claim_id,claim_status,procedure_code,"
+        b"date_of_service,paid_amount,charge\n"
+        b"T1,2025-03-20,P1,C1,1,90837,2025-03-04,151.00,180\n"
+        b"T1,2025-03-20,P1,C1,1,90785,2025-03-04,20.00,25.50\n"
+        b"T2,2025-05-01,P1,C1,22,90837,2025-03-04,-151.00,-180\n"
+    )
+    tables = read("remittances", data)
+    assert tables["stg.remit_payments"]["total_paid"].to_list() == [
+        Decimal("171.00"),
+        Decimal("-151.00"),
+    ]
+    claims = tables["stg.remit_claims"]
+    assert claims.select("claim_id", "status_code", "paid_amount").rows() == [
+        ("C1", "1", Decimal("171.00")),
+        ("C1", "22", Decimal("-151.00")),
+    ]
+    assert tables["stg.remit_lines"]["line_seq"].to_list() == [1, 2, 1]
+
+
+def test_provider_adjustment_csv() -> None:
+    data = (
+        b"trace_number,payment_date,payer_id,reason_code,reference_id,amount\n"
+        b"T9,2025-07-01,P1,wo,C404,75.25\n"
+    )
+    tables = read("remittances", data)
+    adjustments = tables["stg.remit_provider_adjustments"]
+    assert adjustments.select("reason_code", "reference_id", "amount").rows() == [
+        ("WO", "C404", Decimal("75.25"))
+    ]
+    assert tables["stg.remit_payments"]["total_paid"].to_list() == [Decimal("-75.25")]
+
+
+def test_parquet_claims_read_like_csv() -> None:
+    frame = pl.read_csv(io.BytesIO(CLAIMS_CSV), infer_schema=False)
+    buffer = io.BytesIO()
+    frame.with_columns(pl.col("units").cast(pl.Int64)).write_parquet(buffer)
+    tables = read("claims", buffer.getvalue(), fmt="parquet", name="claims.parquet")
+    assert tables["stg.claim_lines"]["charge"].to_list() == [
+        Decimal("180.00"),
+        Decimal("25.50"),
+        Decimal("120.00"),
+    ]
+
+
+def test_reference_files_are_told_apart_by_header() -> None:
+    fees = read("reference", b"payer_id,code,allowed_amount\n*,90837,151.20\n")
+    assert list(fees) == ["stg.ref_fee_schedule"]
+    payers = read(
+        "reference",
+        b"payer_id,name,lookback_months,telehealth_modifier_required\n"
+        b"P1,Acme,18,true\n*,,24,false\n",
+    )
+    assert payers["stg.ref_payers"].select(
+        "payer_id", "lookback_months", "telehealth_modifier_required"
+    ).rows() == [("P1", 18, True), ("*", 24, False)]
+    with pytest.raises(feeds.FeedError, match="not a reference file"):
+        read("reference", b"a,b\n1,2\n")
+
+
+def test_garbage_bytes_are_rejected_not_crashed() -> None:
+    with pytest.raises(feeds.FeedError):
+        read("claims", b"\x00\x01\x02\xff\xfe garbage \n\x00")

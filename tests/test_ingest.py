@@ -1,0 +1,158 @@
+"""The ledger and loading: whole files or nothing, skip what is known, never touch the inbox."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from transforms import ingest
+
+CLAIMS = (
+    "claim_id,line_number,member_id,payer_id,billing_npi,date_of_service,procedure_code,charge\n"
+    "C1,1,M1,P1,1234567893,2025-03-04,90837,180.00\n"
+    "C2,1,M2,P1,1234567893,2025-03-05,90834,120.00\n"
+)
+SESSIONS = "claim_id,line_number,minutes,note_signed_at,phq9,gad7\nC1,,55,2025-03-05,,\n"
+
+
+def make_inbox(root: Path) -> Path:
+    inbox = root / "inbox"
+    (inbox / "claims").mkdir(parents=True)
+    (inbox / "sessions").mkdir()
+    (inbox / "claims" / "march.csv").write_text(CLAIMS)
+    (inbox / "sessions" / "notes.csv").write_text(SESSIONS)
+    return inbox
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    return {
+        str(p.relative_to(folder)): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return ingest.table_counts(con, ("stg", "ledger"))
+
+
+def test_load_then_rerun_loads_nothing(warehouse, tmp_path) -> None:
+    inbox = make_inbox(tmp_path)
+    before = snapshot(inbox)
+    first = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    assert [(o.feed, o.path.name, o.status) for o in first.outcomes] == [
+        ("claims", "march.csv", "loaded"),
+        ("sessions", "notes.csv", "loaded"),
+    ]
+    assert first.rows_loaded() == {"stg.claims": 2, "stg.claim_lines": 2, "stg.sessions": 1}
+    after_first = counts(warehouse)
+    second = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-2")
+    assert [o.status for o in second.outcomes] == ["skipped", "skipped"]
+    assert "already loaded as march.csv" in second.outcomes[0].reason
+    assert counts(warehouse) == after_first
+    assert snapshot(inbox) == before  # inbox files are never modified or deleted
+
+
+def test_same_content_under_another_name_is_skipped(warehouse, tmp_path) -> None:
+    inbox = make_inbox(tmp_path)
+    (inbox / "claims" / "march-copy.csv").write_text(CLAIMS)
+    report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    statuses = {o.path.name: o.status for o in report.outcomes}
+    assert statuses == {"march-copy.csv": "loaded", "march.csv": "skipped", "notes.csv": "loaded"}
+    assert warehouse.execute("SELECT count(*) FROM stg.claim_lines").fetchone() == (2,)
+
+
+def test_bad_file_rejected_whole_with_quarantine_and_others_go_on(warehouse, tmp_path) -> None:
+    inbox = make_inbox(tmp_path)
+    bad = CLAIMS + "C3,1,M3,P1,1234567893,2025-03-06,90837,not-money\n"
+    (inbox / "claims" / "april.csv").write_text(bad)
+    report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    rejected = report.by_status("rejected")
+    assert [o.path.name for o in rejected] == ["april.csv"]
+    assert rejected[0].reason == (
+        "april.csv (line 4, column 'charge'): 'not-money' is not an "
+        "amount with at most two decimals"
+    )
+    # nothing of the bad file is staged; the good ones are
+    sha = hashlib.sha256(bad.encode()).hexdigest()
+    assert warehouse.execute(
+        "SELECT count(*) FROM stg.claim_lines WHERE file_sha256 = ?", [sha]
+    ).fetchone() == (0,)
+    assert warehouse.execute("SELECT count(*) FROM stg.claim_lines").fetchone() == (2,)
+    status, error, landing = warehouse.execute(
+        "SELECT status, error, landing_path FROM ledger.files WHERE file_sha256 = ?", [sha]
+    ).fetchone()
+    assert (status, error) == ("rejected", rejected[0].reason)
+    assert Path(landing).read_text() == bad
+    assert Path(landing + ".reason.txt").read_text().strip() == rejected[0].reason
+    # a rerun does not re-reject: the hash is known
+    again = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-2")
+    assert {o.status for o in again.outcomes} == {"skipped"}
+
+
+def test_accepted_file_is_landed_once_by_hash_with_row_counts(warehouse, tmp_path) -> None:
+    inbox = make_inbox(tmp_path)
+    ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    sha = hashlib.sha256(CLAIMS.encode()).hexdigest()
+    row = warehouse.execute(
+        "SELECT file_name, feed, format, size_bytes, status, row_counts, landing_path, run_id "
+        "FROM ledger.files WHERE file_sha256 = ?",
+        [sha],
+    ).fetchone()
+    name, feed, fmt, size, status, row_counts, landing, run_id = row
+    assert (name, feed, fmt, size, status, run_id) == (
+        "march.csv",
+        "claims",
+        "csv",
+        len(CLAIMS),
+        "loaded",
+        "run-1",
+    )
+    assert json.loads(row_counts) == {"stg.claim_lines": 2, "stg.claims": 2}
+    assert Path(landing) == tmp_path / "store" / "landing" / sha[:2] / f"{sha}.csv"
+    assert Path(landing).read_text() == CLAIMS
+
+
+def test_interrupted_load_leaves_warehouse_as_before(warehouse, tmp_path, monkeypatch) -> None:
+    inbox = make_inbox(tmp_path)
+    before = counts(warehouse)
+    real_insert = ingest.insert_tables
+
+    def insert_then_die(con, tables):
+        real_insert(con, dict(list(tables.items())[:1]))  # first table written...
+        raise KeyboardInterrupt  # ...then the process is stopped
+
+    monkeypatch.setattr(ingest, "insert_tables", insert_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    assert counts(warehouse) == before
+    monkeypatch.setattr(ingest, "insert_tables", real_insert)
+    report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-2")
+    assert [o.status for o in report.outcomes] == ["loaded", "loaded"]
+
+
+def test_wrong_feed_content_and_unknown_folders(warehouse, tmp_path) -> None:
+    inbox = make_inbox(tmp_path)
+    (inbox / "misc").mkdir()
+    (inbox / "sessions" / "scan.pdf").write_bytes(b"%PDF-1.4 not a feed")
+    report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    reasons = {o.path.name: o.reason for o in report.by_status("rejected")}
+    assert reasons == {
+        "scan.pdf": "scan.pdf: unrecognised format (not X12, Parquet or CSV): extension '.pdf'"
+    }
+    assert report.ignored == [
+        "misc/: not a feed folder (expected one of reference, claims, "
+        "eligibility, remittances, sessions)"
+    ]
+
+
+def test_missing_inbox_is_an_inbox_error(tmp_path) -> None:
+    with pytest.raises(ingest.InboxError, match="does not exist"):
+        ingest.scan_inbox(tmp_path / "nope")

@@ -1,0 +1,229 @@
+"""Take the inbox into the warehouse: one file at a time, whole or not at all.
+
+For each file under ``<inbox>/<feed>/``: hash it; skip it when the ledger already knows the hash
+(whatever its name); recognise its format by content (ISA header -> X12, ``PAR1`` -> Parquet,
+else CSV); read and check it; then, in one transaction, insert its staged rows and its ledger row.
+Any problem rejects the file whole: nothing of it is staged, it is copied to quarantine and the
+ledger says why. Other files go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from transforms import feeds, ledger
+from transforms.warehouse import count_rows, insert_tables
+
+log = logging.getLogger(__name__)
+
+# Reference first (it prices everything else), then the feeds in the order a claim lives.
+FEEDS = ("reference", "claims", "eligibility", "remittances", "sessions")
+X12_KIND_FOR_FEED = {"claims": "837p", "eligibility": "271", "remittances": "835"}
+X12_FORMAT = {"837p": "x12-837p", "271": "x12-271", "835": "x12-835"}
+
+
+@dataclass
+class FileOutcome:
+    feed: str
+    path: Path
+    file_sha256: str
+    status: str  # loaded | rejected | skipped
+    fmt: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def rows_loaded(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for outcome in self.by_status("loaded"):
+            for table, count in outcome.rows.items():
+                totals[table] = totals.get(table, 0) + count
+        return totals
+
+
+class InboxError(RuntimeError):
+    """The inbox itself cannot be read (missing, not a folder, unreadable)."""
+
+
+def scan_inbox(inbox: Path) -> tuple[list[tuple[str, Path]], list[str]]:
+    """The feed files to consider, in load order, and what was ignored (with why)."""
+    if not inbox.is_dir():
+        raise InboxError(f"inbox {inbox} does not exist or is not a folder")
+    files: list[tuple[str, Path]] = []
+    ignored: list[str] = []
+    try:
+        entries = sorted(inbox.iterdir())
+    except OSError as exc:
+        raise InboxError(f"inbox {inbox} cannot be read: {exc}") from exc
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and entry.name not in FEEDS:
+            ignored.append(f"{entry.name}/: not a feed folder (expected one of {', '.join(FEEDS)})")
+    for feed in FEEDS:
+        folder = inbox / feed
+        if not folder.is_dir():
+            continue
+        for path in sorted(_walk(folder)):
+            files.append((feed, path))
+    return files, ignored
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for path in folder.rglob("*"):
+        if path.is_file() and not any(
+            part.startswith(".") for part in path.relative_to(folder).parts
+        ):
+            yield path
+
+
+def detect_format(head: bytes, path: Path) -> str:
+    from transforms.x12 import is_x12
+
+    if is_x12(head):
+        return "x12"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    return "csv"
+
+
+def read_file(
+    feed: str, path: Path, data: bytes, file_sha256: str
+) -> tuple[str, dict[str, pa.Table]]:
+    """Parse one file of a feed into staging tables; raises on anything that should reject it."""
+    fmt = detect_format(data[:512], path)
+    if fmt == "x12":
+        from transforms.x12 import read_x12
+
+        expected = X12_KIND_FOR_FEED.get(feed)
+        if expected is None:
+            raise feeds.FeedError(path.name, f"X12 is not accepted in {feed}/ (CSV/Parquet only)")
+        result = read_x12(data, path.name, file_sha256)
+        if result.kind != expected:
+            raise feeds.FeedError(
+                path.name,
+                f"{feed}/ expects X12 {expected.upper()} but the file holds {result.kind.upper()}",
+            )
+        return X12_FORMAT[result.kind], result.tables
+    if fmt == "csv" and path.suffix.lower() not in (".csv", ".txt", ".tsv", ""):
+        raise feeds.FeedError(
+            path.name, f"unrecognised format (not X12, Parquet or CSV): extension {path.suffix!r}"
+        )
+    frame = feeds.read_frame(data, path.name, fmt)
+    return fmt, feeds.READERS[feed](frame, path.name, file_sha256)
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, feed: str, path: Path, store: Path, run_id: str
+) -> FileOutcome:
+    """Load one file atomically (rows and ledger row in one transaction) or reject it whole."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        # Unreadable now (permissions, vanished): not recorded, so the next run tries again.
+        return FileOutcome(feed, path, "", "rejected", reason=f"{path.name}: cannot be read: {exc}")
+    file_sha256 = ledger.sha256_bytes(data)
+    known = ledger.lookup(con, file_sha256)
+    if known is not None:
+        why = f"already {known.status} as {known.file_name} on {known.received_at:%Y-%m-%d %H:%M}"
+        return FileOutcome(feed, path, file_sha256, "skipped", reason=why)
+    received_at = datetime.now()
+    fmt: str | None = None
+    try:
+        fmt, tables = read_file(feed, path, data, file_sha256)
+        del data
+        landing = ledger.land(store, path, file_sha256)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            rows = insert_tables(con, tables)
+            ledger.record(
+                con,
+                file_sha256=file_sha256,
+                path=path,
+                feed=feed,
+                fmt=fmt,
+                status="loaded",
+                received_at=received_at,
+                row_counts=rows,
+                error=None,
+                landing_path=landing,
+                run_id=run_id,
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows)
+    except Exception as exc:  # every parse/check/load failure rejects this file only
+        reason = _reason(path, exc)
+        quarantined = ledger.quarantine(store, path, file_sha256, reason)
+        ledger.record(
+            con,
+            file_sha256=file_sha256,
+            path=path,
+            feed=feed,
+            fmt=fmt,
+            status="rejected",
+            received_at=received_at,
+            row_counts=None,
+            error=reason,
+            landing_path=quarantined,
+            run_id=run_id,
+        )
+        return FileOutcome(feed, path, file_sha256, "rejected", fmt, reason=reason)
+
+
+def _reason(path: Path, exc: Exception) -> str:
+    from transforms.x12 import X12Error
+
+    if isinstance(exc, X12Error | feeds.FeedError):
+        return str(exc)
+    if isinstance(exc, duckdb.Error):
+        return f"{path.name}: the warehouse refused its rows: {str(exc).splitlines()[0]}"
+    return f"{path.name}: unexpected {type(exc).__name__}: {exc}"
+
+
+def ingest_inbox(
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    store: Path,
+    run_id: str,
+    on_file: Callable[[int, int, FileOutcome], None] | None = None,
+) -> IngestReport:
+    """Load every new file of the inbox; ``on_file(done, total, outcome)`` reports progress."""
+    files, ignored = scan_inbox(inbox)
+    report = IngestReport(ignored=ignored)
+    for index, (feed, path) in enumerate(files, start=1):
+        outcome = ingest_file(con, feed, path, store, run_id)
+        report.outcomes.append(outcome)
+        log.info("%s %s/%s %s", outcome.status, feed, path.name, outcome.reason or outcome.rows)
+        if on_file is not None:
+            on_file(index, len(files), outcome)
+    return report
+
+
+def table_counts(
+    con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = ("stg", "ref")
+) -> dict[str, int]:
+    """Rows per table in the given layers, for summaries."""
+    names = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_schema IN (SELECT unnest(?)) AND table_type = 'BASE TABLE' ORDER BY 1",
+        [list(schemas)],
+    ).fetchall()
+    return {name: count_rows(con, name) for (name,) in names}
