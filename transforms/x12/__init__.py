@@ -1,0 +1,122 @@
+"""X12 readers of recoup: 837P claims, 835 remittances and 271 eligibility responses.
+
+``read_x12(data, file_name, file_sha256)`` turns the bytes of one file into the Arrow tables of
+its ``stg.*`` staging tables, or rejects the whole file with an ``X12Error`` naming the segment
+(position, id, line, column) and the problem. Load the result with
+``transforms.warehouse.insert_tables(con, result.tables)`` inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from transforms.x12.claims_837p import Claims837Reader
+from transforms.x12.eligibility_271 import Eligibility271Reader
+from transforms.x12.errors import Problem, X12Error
+from transforms.x12.remittance_835 import Remittance835Reader
+from transforms.x12.tokenizer import (
+    Reader,
+    Segments,
+    decode,
+    is_x12,
+    locate,
+    segment_id,
+    split,
+    walk,
+)
+
+__all__ = ["X12Error", "X12Result", "is_x12", "read_x12"]
+
+FORMATS = {"837p": "x12-837p", "271": "x12-271", "835": "x12-835"}
+
+
+@dataclass
+class X12Result:
+    """What one X12 file holds.
+
+    ``kind`` is "837p", "271" or "835"; ``tables`` maps every staging table of that kind
+    (``"stg.claims"``, ...) to an Arrow table whose columns are named like the warehouse columns,
+    ``file_sha256`` included, empty tables included. ``segments``, ``interchanges`` and
+    ``transactions`` count what the file held.
+    """
+
+    kind: str
+    tables: dict[str, pa.Table]
+    segments: int
+    interchanges: int
+    transactions: int
+
+    @property
+    def format(self) -> str:
+        """The ledger's format name (``x12-837p``, ``x12-271``, ``x12-835``)."""
+        return FORMATS[self.kind]
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per staging table."""
+        return {name: table.num_rows for name, table in self.tables.items()}
+
+
+def _reader(kind: str, file_sha256: str) -> Reader:
+    if kind == "835":
+        return Remittance835Reader(file_sha256)
+    if kind == "837p":
+        return Claims837Reader(file_sha256)
+    return Eligibility271Reader(file_sha256)
+
+
+def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
+    """Read one X12 file (one or more interchanges, all of one kind) into staging tables.
+
+    Promises: either every table of the file's kind, fully validated (envelope control numbers
+    and counts, required segments, real dates, valid amounts, unique claim ids, balanced 835
+    payments), or an ``X12Error`` and nothing else, whatever the bytes.
+    """
+    text = decode(data)
+    segs: Segments | None = None
+    try:
+        segs = split(text)
+        found = walk(segs, lambda kind: _reader(kind, file_sha256))
+        tables = found.reader.tables()
+        return X12Result(
+            found.kind, tables, len(segs.items), found.interchanges, found.transactions
+        )
+    except Problem as problem:
+        raise _error(file_name, text, segs, problem.index, problem.problem) from None
+    except Exception as exc:  # a reader bug must still reject the file, never crash the run
+        # name the code, not the data: the exception's own message may quote health data
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        raise X12Error(
+            file_name,
+            f"the file could not be read ({type(exc).__name__} at "
+            f"{Path(where.filename).name}:{where.lineno}); please report it",
+        ) from None
+
+
+def _error(
+    file_name: str, text: str, segs: Segments | None, index: int | None, problem: str
+) -> X12Error:
+    """The X12Error of a problem at segment ``index``, with its line and column."""
+    if index is None:
+        return X12Error(file_name, problem)
+    if segs is None:  # a problem in the ISA, found before the segments were cut
+        start = len(text) - len(text.lstrip("\ufeff \t\r\n"))
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        return X12Error(
+            file_name, problem, segment_index=1, segment_id="ISA", line=line, column=column
+        )
+    index = min(index, len(segs.items) - 1)
+    line, column = locate(segs, index)
+    seg_id = segment_id(segs.items[index], segs.delimiters.element)
+    return X12Error(
+        file_name,
+        problem,
+        segment_index=index + 1,
+        segment_id=seg_id,
+        line=line,
+        column=column,
+    )

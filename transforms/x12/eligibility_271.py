@@ -1,0 +1,244 @@
+"""271 (005010X279A1) reader: ``stg.eligibility_responses`` and ``stg.eligibility_benefits``.
+
+A response is one 2000C subscriber loop (unless it only introduces 2000D dependents and says
+nothing itself) or one 2000D dependent loop; a dependent's member id is its subscriber's. When
+the payer rejected the whole inquiry (AAA at 2100A/2100B) and no subscriber loop follows, the
+transaction yields one response with no member and the AAA03 reason.
+
+Coverage dates of an EB (docs/decisions.md, "Eligibility"): its own 2110 DTP segments, else the
+2100C/2100D ones. Begin: 346, 356, 291 (D8), or the first date of an RD8 on 346/356/291/307.
+End: 347, 357, or the second date of an RD8.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pyarrow as pa
+
+from transforms.x12.errors import Problem
+from transforms.x12.tables import DATE, STR, STRS, build
+from transforms.x12.tokenizer import Transaction, check_se, check_tag, end_of_file
+from transforms.x12.values import BadValue, Dates
+
+SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "stg.eligibility_responses": [
+        ("response_id", STR), ("check_date", DATE), ("trace_number", STR), ("payer_id", STR),
+        ("payer_name", STR), ("member_id", STR), ("is_dependent", pa.bool_()),
+        ("rejection_reason", STR),
+    ],
+    "stg.eligibility_benefits": [
+        ("response_id", STR), ("benefit_seq", pa.int32()), ("eligibility_code", STR),
+        ("coverage_status", STR), ("service_types", STRS), ("insurance_type", STR),
+        ("plan_description", STR), ("coverage_begin", DATE), ("coverage_end", DATE),
+        ("date_qualifiers", STR),
+    ],
+}  # fmt: skip
+
+PRIVATE = frozenset({"NM1", "N3", "N4", "DMG", "PER"})  # never quote their contents
+ACTIVE = frozenset("12345")
+INACTIVE = frozenset("678")
+BEGIN_D8 = frozenset({"346", "356", "291"})
+END_D8 = frozenset({"347", "357"})
+RANGE = frozenset({"346", "356", "291", "307", "347", "357"})
+
+Period = tuple[str, dt.date, dt.date | None]  # (qualifier, first date, second date of an RD8)
+
+
+def coverage_dates(
+    periods: list[Period],
+) -> tuple[dt.date | None, str | None, dt.date | None, str | None]:
+    """Begin and end dates and the DTP qualifier that supplied each, from (qualifier, date,
+    second date of an RD8) triples in segment order; the first DTP to supply a date wins."""
+    begin = end = None
+    begin_q = end_q = None
+    for qualifier, first, second in periods:
+        if second is None:
+            if begin is None and qualifier in BEGIN_D8:
+                begin, begin_q = first, qualifier
+            elif end is None and qualifier in END_D8:
+                end, end_q = first, qualifier
+        elif qualifier in RANGE:
+            if begin is None and qualifier not in END_D8:
+                begin, begin_q = first, qualifier
+            if end is None:
+                end, end_q = second, qualifier
+    return begin, begin_q, end, end_q
+
+
+class Eligibility271Reader:
+    """Reads 271 transactions into the two eligibility staging tables."""
+
+    def __init__(self, file_sha256: str) -> None:
+        self.file_sha256 = file_sha256
+        self.cols: dict[str, dict[str, list[object]]] = {
+            table: {name: [] for name, _ in schema} for table, schema in SCHEMAS.items()
+        }
+        self.dates = Dates()
+        self.tags: set[str] = set()
+
+    def tables(self) -> dict[str, pa.Table]:
+        """Both eligibility tables (possibly empty), each with ``file_sha256``."""
+        return {t: build(self.cols[t], SCHEMAS[t], self.file_sha256) for t in SCHEMAS}
+
+    def transaction(self, segs: list[str], tx: Transaction) -> int:
+        """Read one 271 (ST at ``tx.st_index``); returns the index of its SE.
+
+        Raises Problem for a missing BHT or BHT04, a bad date, an EB outside a subscriber or
+        dependent loop or without EB01, or an unclosed transaction.
+        """
+        d = tx.delimiters
+        st = tx.st_index
+        if st + 1 >= len(segs):
+            raise end_of_file(segs, tx)
+        e = segs[st + 1].split(d.element)
+        if e[0] != "BHT":
+            raise Problem(st + 1, "the 271 must start with BHT after ST")
+        try:
+            check_date = self.dates[e[4]] if len(e) > 4 and e[4] else None
+        except BadValue as exc:
+            raise Problem(st + 1, exc.describe(e)) from None
+        if check_date is None:
+            raise Problem(st + 1, "BHT04 (check date) is missing")
+        s: dict[str, Any] = {
+            "tx": tx, "check_date": check_date, "payer_id": None, "payer_name": None,
+            "reject": None, "level": "", "member": None, "response": None, "in_ls": False,
+            "seq": 0, "has_subscriber": False,
+        }  # fmt: skip
+        j = st + 2
+        for j in range(st + 2, len(segs)):
+            e = segs[j].split(d.element)
+            if e[0] == "SE":
+                break
+            try:
+                self._segment(s, e, j)
+            except BadValue as exc:
+                raise Problem(j, exc.describe(e, quote=e[0] not in PRIVATE)) from None
+            except IndexError:
+                raise Problem(j, f"{e[0]} has too few elements") from None
+        else:
+            raise end_of_file(segs, tx)
+        self._close(s)
+        check_se(segs, tx, j)
+        if not s["seq"] and s["reject"]:
+            s["response"] = self._new(dependent=False, children=False)
+            self._close(s)
+        return j
+
+    def _segment(self, s: dict[str, Any], e: list[str], j: int) -> None:
+        tag, response = e[0], s["response"]
+        if tag == "EB":
+            if response is None:
+                raise Problem(j, "EB outside a subscriber (2000C) or dependent (2000D) loop")
+            if len(e) < 2 or not e[1]:
+                raise Problem(j, "EB01 (eligibility or benefit code) is empty")
+            rep = s["tx"].delimiters.repetition
+            response["benefits"].append({
+                "code": e[1],
+                "types": [t for t in e[3].split(rep) if t] if len(e) > 3 and e[3] else [],
+                "insurance": (e[4] or None) if len(e) > 4 else None,
+                "plan": (e[5] or None) if len(e) > 5 else None,
+                "periods": [],
+            })  # fmt: skip
+            s["in_ls"] = False
+        elif tag == "DTP":
+            first, second = self.dates.period(e[2], e[3])
+            if response is not None and not s["in_ls"]:
+                owner = response["benefits"][-1] if response["benefits"] else response
+                owner["periods"].append((e[1], first, second))
+        elif tag == "HL":
+            self._close(s)
+            level = e[3] if len(e) > 3 else ""
+            s["level"], s["in_ls"] = level, False
+            if level == "22":
+                s["member"] = None
+                s["response"] = self._new(dependent=False, children=len(e) > 4 and e[4] == "1")
+            elif level == "23":
+                if not s["has_subscriber"]:
+                    raise Problem(j, "dependent HL (23) outside a subscriber HL (22)")
+                s["response"] = self._new(dependent=True, children=False)
+            elif level not in ("20", "21"):
+                raise Problem(j, f"HL03 '{level}' is not 20, 21, 22 or 23 (271 hierarchy)")
+            if level != "23":
+                s["has_subscriber"] = level == "22"
+        elif tag == "NM1":
+            q, ident = e[1], (e[9] if len(e) > 9 else "")
+            if s["in_ls"]:
+                return
+            if s["level"] == "20" and q == "PR":
+                s["payer_id"], s["payer_name"] = ident or None, (e[3] or None)
+            elif s["level"] == "22" and q == "IL" and response is not None:
+                s["member"] = response["member"] = ident or None
+        elif tag == "TRN":
+            if (
+                response is not None
+                and len(e) > 2
+                and e[2]
+                and (response["trace"] is None or (e[1] == "2" and not response["trace2"]))
+            ):
+                response["trace"], response["trace2"] = e[2], e[1] == "2"
+        elif tag == "AAA":
+            reason = (e[3] or None) if len(e) > 3 else None
+            if response is None:
+                s["reject"] = s["reject"] or reason
+            else:
+                response["reject"] = response["reject"] or reason
+        elif tag == "DMG":
+            if len(e) > 2 and e[2]:
+                self.dates.period(e[1], e[2])  # validated, never stored nor quoted
+        elif tag == "LS":
+            s["in_ls"] = True
+        elif tag == "LE":
+            s["in_ls"] = False
+        elif tag not in self.tags:
+            check_tag(tag, j, self.tags)
+
+    @staticmethod
+    def _new(*, dependent: bool, children: bool) -> dict[str, Any]:
+        return {"member": None, "dependent": dependent, "trace": None, "trace2": False,
+                "reject": None, "periods": [], "benefits": [], "children": children}  # fmt: skip
+
+    def _close(self, s: dict[str, Any]) -> None:
+        """Emit the open response (and its benefits) when it says something."""
+        response, s["response"] = s["response"], None
+        if response is None:
+            return
+        if not response["dependent"]:
+            s["subscriber_trace"] = response["trace"]
+        elif response["trace"] is None:  # a dependent without its own TRN: its subscriber's
+            response["trace"] = s.get("subscriber_trace")
+        if response["children"] and not response["benefits"] and not response["reject"]:
+            return  # a subscriber loop that only introduces its dependents
+        s["seq"] += 1
+        tx: Transaction = s["tx"]
+        rid = f"{self.file_sha256[:16]}:{tx.control}:{s['seq']}"
+        row = {
+            "response_id": rid, "check_date": s["check_date"], "trace_number": response["trace"],
+            "payer_id": s["payer_id"], "payer_name": s["payer_name"],
+            "member_id": response["member"] or s["member"],
+            "is_dependent": response["dependent"],
+            "rejection_reason": response["reject"] or s["reject"],
+        }  # fmt: skip
+        for name, values in self.cols["stg.eligibility_responses"].items():
+            values.append(row[name])
+        cols = self.cols["stg.eligibility_benefits"]
+        sub_begin, sub_begin_q, sub_end, sub_end_q = coverage_dates(response["periods"])
+        for seq, eb in enumerate(response["benefits"], start=1):
+            begin, begin_q, end, end_q = coverage_dates(eb["periods"])
+            if begin is None:
+                begin, begin_q = sub_begin, sub_begin_q
+            if end is None:
+                end, end_q = sub_end, sub_end_q
+            used = [q for q in dict.fromkeys((begin_q, end_q)) if q]
+            code = eb["code"]
+            status = "active" if code in ACTIVE else "inactive" if code in INACTIVE else None
+            benefit = {
+                "response_id": rid, "benefit_seq": seq, "eligibility_code": code,
+                "coverage_status": status, "service_types": eb["types"],
+                "insurance_type": eb["insurance"], "plan_description": eb["plan"],
+                "coverage_begin": begin, "coverage_end": end,
+                "date_qualifiers": ",".join(used) or None,
+            }  # fmt: skip
+            for name, values in cols.items():
+                values.append(benefit[name])
