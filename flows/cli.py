@@ -44,14 +44,17 @@ def demo(
 ) -> None:
     """Write a realistic synthetic inbox (837P, 271, 835, sessions) with planted problems and an
     answer key (answer_key.csv, manifest.json at the top of OUT)."""
-    from transforms.demo.generator import generate
+    from transforms.demo.generator import NotADemoFolder, generate
 
     if claims < 1:
         raise UsageError("--claims must be at least 1")
     kwargs = {"seed": seed, "claims": claims}
     if as_of is not None:
         kwargs["as_of"] = as_of  # type: ignore[assignment]
-    manifest = generate(out, **kwargs)  # type: ignore[arg-type]
+    try:
+        manifest = generate(out, **kwargs)  # type: ignore[arg-type]
+    except NotADemoFolder as exc:
+        raise UsageError(str(exc)) from exc
     _echo(f"demo inbox written to {out} (seed {seed}, {claims} claims, as of {manifest['as_of']})")
     files = manifest.get("files", {})
     if files:
