@@ -11,11 +11,14 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from cyclopts import App, Parameter
 
 from flows import settings
+
+if TYPE_CHECKING:
+    from flows.nightly import NightlyResult
 
 app = App(
     name="recoup",
@@ -97,11 +100,72 @@ def run(
     _print_summary(result)
 
 
-def _print_summary(result: object) -> None:
-    report = result.ingest  # type: ignore[attr-defined]
+@app.command
+def report(
+    *,
+    as_of: Annotated[
+        date | None, Parameter(help="Default: the as-of date of the last run's marts.")
+    ] = None,
+    format: Annotated[
+        Literal["html", "json", "csv"] | None,
+        Parameter(
+            help="json prints exposure.json to standard output; html and csv (and no "
+            "format) write the report folder and print the chosen file's path."
+        ),
+    ] = None,
+    db: Path = settings.DEFAULT_DB,
+    out: Annotated[Path | None, Parameter(help="Default: REPORTS/<as-of>/.")] = None,
+    reports: Path = settings.DEFAULT_REPORTS,
+    lock_wait: float = settings.DEFAULT_LOCK_WAIT_SECONDS,
+) -> None:
+    """Rebuild the nightly report from the warehouse, loading nothing. When --as-of differs from
+    the marts' date, the marts and findings are recomputed for it first."""
+    from expectations.catalog import run_rules, skipped_rules
+    from expectations.config import load_config
+    from transforms.models import build_models, built_as_of
+    from transforms.reports import Scope, build_summary, report_dir, to_json, write_reports
+    from transforms.warehouse import open_warehouse
+
+    if not db.exists():
+        raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
+    config = load_config()
+    with open_warehouse(db, read_only=True, wait_seconds=lock_wait) as con:
+        built = built_as_of(con)
+    if built is None and as_of is None:
+        raise UsageError(f"warehouse {db} has no marts yet: run `recoup run` first")
+    as_of = as_of or built
+    assert as_of is not None
+    read_only = built == as_of
+    with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
+        if not read_only:
+            build_models(con, as_of)
+            run_rules(con, as_of, config)
+        _, skipped = skipped_rules(con, config, as_of)
+        scope = Scope.nightly()
+        if format == "json":
+            sys.stdout.write(to_json(build_summary(con, as_of=as_of, scope=scope, skipped=skipped)))
+            return
+        paths = write_reports(
+            con,
+            out or report_dir(reports, scope, as_of),
+            as_of=as_of,
+            scope=scope,
+            skipped=skipped,
+            config=config,
+        )
+    chosen = {"html": paths.index_html, "csv": paths.findings_csv}.get(format or "", paths.folder)
+    _echo(str(chosen))
+
+
+def _money(value: object) -> str:
+    return f"${float(value):,.2f}"  # type: ignore[arg-type]
+
+
+def _print_summary(result: NightlyResult) -> None:
+    report = result.ingest
     loaded, rejected, skipped = (report.by_status(s) for s in ("loaded", "rejected", "skipped"))
     _echo(
-        f"as of {result.as_of}: {len(loaded)} files loaded, {len(rejected)} rejected, "  # type: ignore[attr-defined]
+        f"as of {result.as_of}: {len(loaded)} files loaded, {len(rejected)} rejected, "
         f"{len(skipped)} skipped (already in the ledger)"
     )
     for outcome in rejected:
@@ -111,7 +175,24 @@ def _print_summary(result: object) -> None:
     rows = report.rows_loaded()
     if rows:
         _echo("rows loaded: " + ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())))
-    _echo("warehouse rows: " + ", ".join(f"{t} {n:,}" for t, n in result.warehouse_rows.items()))  # type: ignore[attr-defined]
+    totals = result.summary["totals"]
+    _echo(
+        f"exposure: open {_money(totals['open_exposure'])}, time-barred "
+        f"{_money(totals['time_barred_exposure'])}, realized recoupments "
+        f"{_money(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
+        f"{totals['claim_lines']:,} claim lines flagged (net paid {_money(totals['net_paid'])})"
+    )
+    for rule, values in sorted(result.summary["by_rule"].items()):
+        if values["lines"]:
+            _echo(f"  {rule}: {values['lines']:,} lines, {_money(values['exposure'])}")
+    for rule, reason in sorted(result.evaluation.skipped.items()):
+        _echo(f"  skipped {rule}: {reason}")
+    validation = result.validation
+    _echo(
+        f"great expectations: {validation.passed} checks passed, {len(validation.failed)} found "
+        f"rows, {len(validation.not_run)} not run; data docs {validation.docs_index}"
+    )
+    _echo(f"reports: {result.report_folder}")
 
 
 def main(argv: list[str] | None = None) -> int:

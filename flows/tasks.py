@@ -1,15 +1,42 @@
 """Coarse Prefect tasks: each opens the warehouse by path (connections do not hash for caching)
-and calls plain functions from ``transforms``/``expectations``; no business logic lives here."""
+and calls plain functions from ``transforms``/``expectations``; no business logic lives here.
+
+Retries are declared where I/O can fail transiently (reading the inbox, writing reports); the
+steps that only compute inside DuckDB fail fast, since a retry would compute the same thing.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from transforms import ingest, reference
+from transforms import reports as report_writer
+from transforms.reports import ReportPaths, Scope
 from transforms.warehouse import open_warehouse
+
+
+@dataclass
+class Evaluation:
+    """What the rules produced for an as-of date (counts per rule, skipped rules and why)."""
+
+    as_of: date
+    counts: dict[str, int]
+    skipped: dict[str, str]
+
+
+@dataclass
+class Validation:
+    """GX outcome: checks that passed, found rows (a rule with findings), or could not run."""
+
+    passed: int
+    failed: list[str]
+    not_run: list[str]
+    docs_index: Path | None
 
 
 @task(name="ingest-inbox", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
@@ -24,9 +51,10 @@ def ingest_inbox(
 def _progress(done: int, total: int, outcome: ingest.FileOutcome) -> None:
     from prefect.logging import get_run_logger
 
-    get_run_logger().info(
-        "file %d/%d %s: %s/%s", done, total, outcome.status, outcome.feed, outcome.path.name
-    )
+    if outcome.status == "rejected" or done == total or done % 50 == 0:
+        get_run_logger().info(
+            "file %d/%d %s: %s/%s", done, total, outcome.status, outcome.feed, outcome.path.name
+        )
 
 
 @task(name="rebuild-reference", cache_policy=NO_CACHE)
@@ -37,6 +65,56 @@ def rebuild_reference(db: Path, lock_wait: float) -> dict[str, int]:
         counts = reference.rebuild(con)
         con.execute("COMMIT")
         return counts
+
+
+@task(name="build-marts-and-findings", cache_policy=NO_CACHE)
+def evaluate_rules(
+    db: Path, as_of: date, lock_wait: float, overrides: dict[str, object] | None = None
+) -> Evaluation:
+    """Rebuild the marts for ``as_of`` and run every rule into mart.findings."""
+    from expectations.catalog import run_rules
+    from expectations.config import load_config
+    from transforms.models import build_models
+
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        build_models(con, as_of)
+        result = run_rules(con, as_of, load_config(overrides))
+    return Evaluation(as_of=as_of, counts=dict(result.counts), skipped=dict(result.skipped))
+
+
+@task(name="validate-with-great-expectations", cache_policy=NO_CACHE)
+def validate(
+    db: Path, as_of: date, gx_root: Path, lock_wait: float, overrides: dict[str, object] | None
+) -> Validation:
+    """Run the GX suite (one check per rule, plus mart guards) and build Data Docs."""
+    from expectations.config import load_config
+    from expectations.suites import validate_rules
+
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        result = validate_rules(
+            con, db, as_of, load_config(overrides), gx_root=gx_root, build_docs=True
+        )
+    return Validation(
+        passed=sum(c.status == "pass" for c in result.checks),
+        failed=[c.name for c in result.failures],
+        not_run=[f"{c.name}: {c.error}" for c in result.errors],
+        docs_index=result.docs_index,
+    )
+
+
+@task(name="write-reports", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def write_reports(
+    db: Path, out_dir: Path, as_of: date, scope: Scope, skipped: dict[str, str], lock_wait: float
+) -> ReportPaths:
+    """Write exposure.json, findings.csv/.parquet and index.html for the scope."""
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        return report_writer.write_reports(con, out_dir, as_of=as_of, scope=scope, skipped=skipped)
+
+
+@task(name="publish-artifacts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def publish_artifacts(summary: dict, top_lines: list[dict], key_prefix: str) -> dict[str, str]:
+    """The run's markdown summary and top-findings table, under stable keys."""
+    return report_writer.publish_artifacts(summary, top_lines, key_prefix=key_prefix)
 
 
 @task(name="count-rows", cache_policy=NO_CACHE)
