@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from expectations.catalog import RULE_IDS
 from transforms.demo import inbox
 from transforms.demo import practice as pr
 from transforms.demo.answer_key import (
@@ -32,21 +33,7 @@ from transforms.demo.simulate import Context, simulate_client
 from transforms.demo.x12_writers import money
 
 OUTLIER_RULE = "coding.high_level_outlier"
-RULES = (
-    "coverage.lapsed",
-    "coverage.unverified",
-    "coding.time_unsupported",
-    "documentation.time_missing",
-    "documentation.note_missing",
-    "documentation.late_signature",
-    "coding.addon_without_primary",
-    "coding.multiple_timed_codes",
-    "coding.units_over_limit",
-    "billing.duplicate",
-    OUTLIER_RULE,
-    "necessity.no_step_down",
-    "telehealth.modifier_missing",
-)
+RULES = RULE_IDS  # ids only: the key is computed independently of the rule queries
 UNKNOWN_CLAIM = "PCX00000001"
 
 
