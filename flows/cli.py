@@ -9,15 +9,17 @@ commands that need them, so ``--help`` stays fast.
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
 from flows import settings
 
 if TYPE_CHECKING:
+    from flows.backfill import BackfillResult
     from flows.nightly import NightlyResult
 
 app = App(
@@ -87,17 +89,219 @@ def run(
     except InboxError as exc:
         raise UsageError(str(exc)) from exc
     settings.prepare_prefect()
+    from prefect import tags
+
     from flows.nightly import nightly
 
-    result = nightly(
-        inbox=inbox,
-        db=db,
-        store=settings.store_for(db),
-        as_of=as_of or date.today(),
-        reports=reports,
-        lock_wait=lock_wait,
-    )
+    with tags("nightly"):
+        result = nightly(
+            inbox=inbox,
+            db=db,
+            store=settings.store_for(db),
+            as_of=as_of or date.today(),
+            reports=reports,
+            lock_wait=lock_wait,
+        )
     _print_summary(result)
+
+
+@app.command
+def backfill(
+    *,
+    start: Annotated[date, Parameter(help="First date of service of the audit window.")],
+    end: Annotated[date, Parameter(help="Last date of service of the audit window.")],
+    payer: Annotated[str | None, Parameter(help="Only this payer's claims in the report.")] = None,
+    reason: Annotated[str | None, Parameter(help="Why (the audit letter), for the report.")] = None,
+    claims_file: Annotated[
+        Path | None,
+        Parameter(
+            help="The payer's audit sample: a CSV with a claim_id column, or one id per line. "
+            "Adds audit.json, audit.csv, audit.html and the extrapolation estimate."
+        ),
+    ] = None,
+    inbox: Path = settings.DEFAULT_INBOX,
+    ingest: Annotated[
+        bool,
+        Parameter(
+            help="Load new inbox files first (today's eligibility knowledge); --no-ingest "
+            "re-evaluates what the warehouse holds."
+        ),
+    ] = True,
+    db: Path = settings.DEFAULT_DB,
+    as_of: Annotated[date | None, Parameter(help="Default: today.")] = None,
+    reports: Path = settings.DEFAULT_REPORTS,
+    lock_wait: Annotated[
+        float, Parameter(help="Seconds to wait for another run to release the warehouse.")
+    ] = settings.DEFAULT_LOCK_WAIT_SECONDS,
+    via: Annotated[
+        Literal["auto", "local", "deployment"],
+        Parameter(
+            help="Where the backfill runs. auto: as a run of the backfill deployment when "
+            "PREFECT_API_URL is set and the server has it (recoup serve, or a work pool), else "
+            "in this process."
+        ),
+    ] = "auto",
+) -> None:
+    """Re-evaluate every claim with a date of service in [START, END] with today's rules and
+    eligibility knowledge, month by month, and write the report folder
+    REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer)."""
+    from transforms.audit import read_claim_ids
+    from transforms.ingest import InboxError, scan_inbox
+
+    if start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    claim_ids = None
+    if claims_file is not None:
+        try:
+            claim_ids = read_claim_ids(claims_file)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--claims-file: {exc}") from exc
+    if ingest:
+        try:
+            scan_inbox(inbox)
+        except InboxError as exc:
+            raise UsageError(str(exc)) from exc
+    elif not db.exists():
+        raise UsageError(
+            f"warehouse {db} does not exist: run `recoup run` first, or drop --no-ingest"
+        )
+    settings.prepare_prefect()
+    from flows.backfill import backfill_tags
+    from flows.remote import find_backfill_deployment
+
+    as_of = as_of or date.today()
+    parameters: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "db": db.resolve(),
+        "reports": reports.resolve(),
+        "payer_id": payer,
+        "reason": reason,
+        "claim_ids": claim_ids,
+        "inbox": inbox.resolve() if ingest else None,
+        "as_of": as_of,
+        "lock_wait": lock_wait,
+    }
+    deployment = find_backfill_deployment() if via != "local" else None
+    if via == "deployment" and deployment is None:
+        raise UsageError(
+            f"no {settings.BACKFILL_DEPLOYMENT} deployment: set PREFECT_API_URL to a server "
+            "where `recoup serve` (or a work pool) runs it, or use --via local"
+        )
+    if deployment is not None:
+        _backfill_through_deployment(parameters, backfill_tags(payer))
+        return
+    from prefect import tags
+
+    from flows import progress
+    from flows.backfill import backfill as backfill_flow
+
+    def show(event: progress.PartitionDone) -> None:
+        _echo(
+            f"partition {event.month:%Y-%m} ({event.done}/{event.total}): "
+            f"{event.findings:,} findings"
+        )
+
+    _echo(f"backfill {start} to {end}" + (f", payer {payer}" if payer else "") + ", here")
+    with tags(*backfill_tags(payer)), progress.listening(show):
+        result = backfill_flow(**parameters)
+    _print_backfill(result)
+
+
+def _backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
+    import json
+
+    from flows.partitions import service_months
+    from flows.remote import run_backfill_deployment
+    from transforms.reports import Scope, report_dir
+    from transforms.warehouse import WarehouseLocked
+
+    total = len(service_months(parameters["start"], parameters["end"]))
+    _echo(
+        f"backfill {parameters['start']} to {parameters['end']}"
+        + (f", payer {parameters['payer_id']}" if parameters["payer_id"] else "")
+        + f", as a run of the {settings.BACKFILL_DEPLOYMENT} deployment ({', '.join(run_tags)})"
+    )
+    wire = {key: _wire(value) for key, value in parameters.items()}
+    run = run_backfill_deployment(
+        wire,
+        run_tags,
+        lambda month, done: _echo(f"partition {month} ({done}/{total}): done"),
+        lambda run_name, state: _echo(f"run {run_name}: {state}"),
+    )
+    state = run.state
+    name = state.name if state else "unknown"
+    if state is None or not state.is_completed():
+        message = (state.message if state else None) or f"the run ended {name}"
+        if "WarehouseLocked" in message or "held by another run" in message:
+            raise WarehouseLocked(f"backfill run {run.name}: {message}")
+        raise RuntimeError(f"backfill run {run.name} ended {name}: {message}")
+    scope = Scope.backfill(
+        parameters["start"],
+        parameters["end"],
+        payer_id=parameters["payer_id"],
+        reason=parameters["reason"],
+        claim_ids=parameters["claim_ids"],
+    )
+    folder = report_dir(parameters["reports"], scope, parameters["as_of"])
+    summary = json.loads((folder / "exposure.json").read_text(encoding="utf-8"))
+    _echo(f"run {run.name} ({run.id}) {name}")
+    _print_totals(summary)
+    _print_audit(summary.get("audit"))
+    _echo(f"reports: {folder}")
+
+
+def _wire(value: object) -> object:
+    """A flow parameter as JSON (dates as ISO strings, paths as strings)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+@app.command
+def serve(
+    *,
+    cron: Annotated[str, Parameter(help="When the nightly run starts.")] = settings.DEFAULT_CRON,
+    timezone: Annotated[
+        str, Parameter(help="IANA time zone of the cron.")
+    ] = settings.DEFAULT_TIMEZONE,
+    inbox: Path = settings.DEFAULT_INBOX,
+    db: Path = settings.DEFAULT_DB,
+    reports: Path = settings.DEFAULT_REPORTS,
+    lock_wait: float = settings.DEFAULT_LOCK_WAIT_SECONDS,
+) -> None:
+    """Serve the nightly (on the cron) and backfill deployments from this machine until stopped.
+    Needs a Prefect server (PREFECT_API_URL). The schedule stays active when serve stops."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UsageError(f"--timezone {timezone!r} is not an IANA time zone") from exc
+    if settings.server_url() is None:
+        raise UsageError(
+            "recoup serve needs a Prefect server: start one (`prefect server start`) and set "
+            "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
+        )
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # run logs (partitions) reach the UI
+    settings.prepare_prefect()
+    from deployments.serve import serve_deployments
+
+    try:
+        serve_deployments(
+            cron=cron,
+            timezone=timezone,
+            inbox=inbox.resolve(),
+            db=db.resolve(),
+            reports=reports.resolve(),
+            lock_wait=lock_wait,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 @app.command
@@ -122,6 +326,7 @@ def report(
     the marts' date, the marts and findings are recomputed for it first."""
     from expectations.catalog import run_rules, skipped_rules
     from expectations.config import load_config
+    from flows.lease import file_lease
     from transforms.models import build_models, built_as_of
     from transforms.reports import Scope, build_summary, report_dir, to_json, write_reports
     from transforms.warehouse import open_warehouse
@@ -136,7 +341,9 @@ def report(
     as_of = as_of or built
     assert as_of is not None
     read_only = built == as_of
-    with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
+    # rebuilding the marts writes: hold the warehouse like a run does
+    lease = nullcontext() if read_only else file_lease(db, lock_wait, f"report {as_of}")
+    with lease, open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         if not read_only:
             build_models(con, as_of)
             run_rules(con, as_of, config)
@@ -175,13 +382,7 @@ def _print_summary(result: NightlyResult) -> None:
     rows = report.rows_loaded()
     if rows:
         _echo("rows loaded: " + ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())))
-    totals = result.summary["totals"]
-    _echo(
-        f"exposure: open {_money(totals['open_exposure'])}, time-barred "
-        f"{_money(totals['time_barred_exposure'])}, realized recoupments "
-        f"{_money(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
-        f"{totals['claim_lines']:,} claim lines flagged (net paid {_money(totals['net_paid'])})"
-    )
+    _print_totals(result.summary)
     for rule, values in sorted(result.summary["by_rule"].items()):
         if values["lines"]:
             _echo(f"  {rule}: {values['lines']:,} lines, {_money(values['exposure'])}")
@@ -192,6 +393,52 @@ def _print_summary(result: NightlyResult) -> None:
         f"great expectations: {validation.passed} checks passed, {len(validation.failed)} found "
         f"rows, {len(validation.not_run)} not run; data docs {validation.docs_index}"
     )
+    _echo(f"reports: {result.report_folder}")
+
+
+def _print_totals(summary: dict) -> None:
+    totals = summary["totals"]
+    _echo(
+        f"exposure: open {_money(totals['open_exposure'])}, time-barred "
+        f"{_money(totals['time_barred_exposure'])}, realized recoupments "
+        f"{_money(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
+        f"{totals['claim_lines']:,} claim lines flagged (net paid {_money(totals['net_paid'])})"
+    )
+
+
+def _print_audit(audit: dict | None) -> None:
+    if not audit:
+        return
+    from transforms.audit import VERDICTS
+
+    verdicts = ", ".join(
+        f"{audit['verdicts'].get(name, 0)} {name.replace('_', ' ')}" for name in VERDICTS
+    )
+    _echo(f"audit: {audit['audited_claims']} claim(s): {verdicts}")
+    estimate = audit["estimate"]
+    _echo(
+        f"extrapolated to {audit['frame']['claims']:,} paid claims: point estimate "
+        f"{_money(estimate['point_estimate'])}, lower limit (one-sided 90%) "
+        + (
+            _money(estimate["lower_limit_90"])
+            if estimate["lower_limit_90"] is not None
+            else f"none ({estimate['reason']})"
+        )
+    )
+
+
+def _print_backfill(result: BackfillResult) -> None:
+    if result.ingest is not None:
+        report = result.ingest
+        _echo(
+            f"inbox: {len(report.by_status('loaded'))} files loaded, "
+            f"{len(report.by_status('rejected'))} rejected, "
+            f"{len(report.by_status('skipped'))} skipped (already in the ledger)"
+        )
+    _print_totals(result.summary)
+    for rule, reason in sorted(result.skipped.items()):
+        _echo(f"  skipped {rule}: {reason}")
+    _print_audit(result.audit)
     _echo(f"reports: {result.report_folder}")
 
 

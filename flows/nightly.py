@@ -11,6 +11,8 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from flows import tasks
+from flows.lease import warehouse_lease
+from flows.settings import NIGHTLY_FLOW, store_for
 from transforms.ingest import IngestReport
 
 
@@ -25,27 +27,31 @@ class NightlyResult:
     warehouse_rows: dict[str, int]
 
 
-@flow(name="recoup-nightly", log_prints=False)
+@flow(name=NIGHTLY_FLOW, log_prints=False)
 def nightly(
     inbox: Path,
     db: Path,
-    store: Path,
-    as_of: date,
     reports: Path,
+    as_of: date | None = None,
+    store: Path | None = None,
     lock_wait: float = 60.0,
     overrides: dict[str, object] | None = None,
 ) -> NightlyResult:
+    """``as_of`` None: today (a scheduled run); ``store`` None: beside the warehouse file."""
     from transforms.reports import Scope, artifact_key_prefix, report_dir
 
+    as_of = as_of or date.today()
     run_id = str(flow_run.get_id() or "local")
-    loaded = tasks.ingest_inbox(inbox, db, store, run_id, lock_wait)
-    tasks.rebuild_reference(db, lock_wait)
-    evaluation = tasks.evaluate_rules(db, as_of, lock_wait, overrides)
-    validation = tasks.validate(db, as_of, reports / "gx", lock_wait, overrides)
-    scope = Scope.nightly()
-    paths = tasks.write_reports(
-        db, report_dir(reports, scope, as_of), as_of, scope, evaluation.skipped, lock_wait
-    )
+    with warehouse_lease(db, lock_wait, f"nightly {as_of} run {flow_run.get_name()}"):
+        loaded = tasks.ingest_inbox(inbox, db, store or store_for(db), run_id, lock_wait)
+        tasks.rebuild_reference(db, lock_wait)
+        evaluation = tasks.evaluate_rules(db, as_of, lock_wait, overrides)
+        validation = tasks.validate(db, as_of, reports / "gx", lock_wait, overrides)
+        scope = Scope.nightly()
+        paths = tasks.write_reports(
+            db, report_dir(reports, scope, as_of), as_of, scope, evaluation.skipped, lock_wait
+        )
+        rows = tasks.count_rows(db, lock_wait)
     tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(scope))
     return NightlyResult(
         as_of=as_of,
@@ -54,5 +60,5 @@ def nightly(
         validation=validation,
         report_folder=paths.folder,
         summary=paths.summary,
-        warehouse_rows=tasks.count_rows(db, lock_wait),
+        warehouse_rows=rows,
     )

@@ -26,3 +26,21 @@ def prepare_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+
+
+# Deployments (served by `recoup serve`, or deployed to a work pool from deployments/prefect.yaml:
+# the same names, so `recoup backfill` finds either).
+NIGHTLY_FLOW = "recoup-nightly"
+BACKFILL_FLOW = "recoup-backfill"
+NIGHTLY_DEPLOYMENT = f"{NIGHTLY_FLOW}/nightly"
+BACKFILL_DEPLOYMENT = f"{BACKFILL_FLOW}/backfill"
+DEFAULT_CRON = "0 2 * * *"
+DEFAULT_TIMEZONE = "America/New_York"
+# The Prefect global concurrency limit every run that writes the warehouse occupies (limit 1).
+WAREHOUSE_LIMIT = "recoup-warehouse"
+
+
+def server_url() -> str | None:
+    """The Prefect server runs report to, when one is configured (else each process starts a
+    temporary one)."""
+    return os.environ.get("PREFECT_API_URL") or None

@@ -82,6 +82,54 @@ def evaluate_rules(
     return Evaluation(as_of=as_of, counts=dict(result.counts), skipped=dict(result.skipped))
 
 
+@task(name="build-marts", cache_policy=NO_CACHE)
+def build_marts(db: Path, as_of: date, lock_wait: float) -> dict[str, int]:
+    """Rebuild every mart model for ``as_of`` (the whole warehouse, one transaction)."""
+    from transforms.models import build_models
+
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        return build_models(con, as_of)
+
+
+@task(
+    name="evaluate-partition",
+    task_run_name="evaluate-partition-{month:%Y-%m}",
+    cache_policy=NO_CACHE,
+)
+def evaluate_partition(
+    db: Path, as_of: date, month: date, lock_wait: float, overrides: dict[str, object] | None
+) -> Evaluation:
+    """Replace one service month's findings with today's rules on the marts built for ``as_of``
+    (one transaction: the month's earlier findings or its new ones, never a mix)."""
+    return _evaluate_months(db, as_of, [month], lock_wait, overrides)
+
+
+@task(name="evaluate-outside-window", cache_policy=NO_CACHE)
+def evaluate_outside_window(
+    db: Path, as_of: date, window: list[date], lock_wait: float, overrides: dict[str, object] | None
+) -> Evaluation:
+    """Re-evaluate the service months outside the backfill window on the same marts, so no finding
+    of another as-of date or another net paid is left in the warehouse."""
+    from flows.partitions import months_outside
+
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        months = months_outside(con, window)
+    if not months:
+        return Evaluation(as_of=as_of, counts={}, skipped={})
+    return _evaluate_months(db, as_of, months, lock_wait, overrides)
+
+
+def _evaluate_months(
+    db: Path, as_of: date, months: list[date], lock_wait: float, overrides: dict[str, object] | None
+) -> Evaluation:
+    from expectations.catalog import run_rules
+    from expectations.config import load_config
+
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        result = run_rules(con, as_of, load_config(overrides), service_months=months)
+    return Evaluation(as_of=as_of, counts=dict(result.counts), skipped=dict(result.skipped))
+
+
 @task(name="validate-with-great-expectations", cache_policy=NO_CACHE)
 def validate(
     db: Path, as_of: date, gx_root: Path, lock_wait: float, overrides: dict[str, object] | None
@@ -109,6 +157,15 @@ def write_reports(
     """Write exposure.json, findings.csv/.parquet and index.html for the scope."""
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         return report_writer.write_reports(con, out_dir, as_of=as_of, scope=scope, skipped=skipped)
+
+
+@task(name="write-audit", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def write_audit(db: Path, out_dir: Path, scope: Scope, as_of: date, lock_wait: float) -> dict:
+    """audit.json, audit.csv, audit.html and the ``audit`` key of exposure.json (audit mode)."""
+    from transforms.audit import write_audit as write_audit_files
+
+    with open_warehouse(db, read_only=False, wait_seconds=lock_wait) as con:
+        return write_audit_files(con, out_dir, scope=scope, as_of=as_of).audit
 
 
 @task(name="publish-artifacts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

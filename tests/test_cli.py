@@ -1,0 +1,122 @@
+"""The `recoup backfill` and `recoup serve` commands' arguments (exit code 2, one line on stderr),
+and the deployments they serve or that prefect.yaml declares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flows import settings
+from flows.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+
+
+def _error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_backfill_window_must_be_ordered(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backfill", "--start", "2026-05-01", "--end", "2026-04-01"]) == 2
+    assert _error(capsys) == "recoup: --start 2026-05-01 is after --end 2026-04-01"
+
+
+def test_backfill_needs_a_readable_claims_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["backfill", "--start", "2026-04-01", "--end", "2026-04-30"]
+    assert main([*args, "--claims-file", str(tmp_path / "missing.csv")]) == 2
+    assert _error(capsys).startswith("recoup: --claims-file: ")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    assert main([*args, "--claims-file", str(empty)]) == 2
+    assert "no claim id found" in _error(capsys)
+
+
+def test_backfill_without_ingest_needs_a_warehouse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "none.duckdb"
+    args = ["backfill", "--start", "2026-04-01", "--end", "2026-04-30", "--no-ingest"]
+    assert main([*args, "--db", str(db)]) == 2
+    assert "does not exist" in _error(capsys)
+
+
+def test_backfill_with_ingest_needs_an_inbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["backfill", "--start", "2026-04-01", "--end", "2026-04-30"]
+    assert main([*args, "--inbox", str(tmp_path / "no-inbox")]) == 2
+    assert "no-inbox" in _error(capsys)
+
+
+def test_backfill_via_deployment_needs_a_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "recoup.duckdb"
+    db.touch()
+    args = ["backfill", "--start", "2026-04-01", "--end", "2026-04-30", "--no-ingest"]
+    assert main([*args, "--db", str(db), "--via", "deployment"]) == 2
+    assert "no recoup-backfill/backfill deployment" in _error(capsys)
+
+
+def test_serve_needs_a_server_and_a_time_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve"]) == 2
+    assert "needs a Prefect server" in _error(capsys)
+    assert main(["serve", "--timezone", "Mars/Olympus"]) == 2
+    assert "not an IANA time zone" in _error(capsys)
+
+
+def test_served_deployments(tmp_path: Path) -> None:
+    from deployments.serve import build_deployments
+
+    nightly, backfill = build_deployments(
+        cron="15 3 * * *",
+        timezone="Europe/Paris",
+        inbox=tmp_path / "inbox",
+        db=tmp_path / "recoup.duckdb",
+        reports=tmp_path / "reports",
+        lock_wait=90,
+    )
+    assert (nightly.flow_name, nightly.name) == tuple(settings.NIGHTLY_DEPLOYMENT.split("/"))
+    assert (backfill.flow_name, backfill.name) == tuple(settings.BACKFILL_DEPLOYMENT.split("/"))
+    [schedule] = nightly.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("15 3 * * *", "Europe/Paris")
+    assert backfill.schedules == []
+    assert nightly.concurrency_limit == backfill.concurrency_limit == 1
+    assert set(nightly.tags) == {"recoup", "nightly"}
+    assert set(backfill.tags) == {"recoup", "backfill"}
+    assert nightly.entrypoint == "flows.nightly.nightly"
+    assert backfill.entrypoint == "flows.backfill.backfill"
+    assert nightly.parameters == {
+        "inbox": str(tmp_path / "inbox"),
+        "db": str(tmp_path / "recoup.duckdb"),
+        "reports": str(tmp_path / "reports"),
+        "lock_wait": 90,
+    }
+
+
+def test_prefect_yaml_declares_both_deployments() -> None:
+    spec = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
+    by_name = {d["name"]: d for d in spec["deployments"]}
+    assert set(by_name) == {"nightly", "backfill"}
+    nightly, backfill = by_name["nightly"], by_name["backfill"]
+    assert nightly["schedules"] == [
+        {"cron": settings.DEFAULT_CRON, "timezone": settings.DEFAULT_TIMEZONE, "active": True}
+    ]
+    assert backfill["schedules"] == []
+    for deployment in (nightly, backfill):
+        assert deployment["concurrency_limit"]["limit"] == 1
+        assert deployment["work_pool"]["name"] == "recoup-process"
+        path, function = deployment["entrypoint"].split(":")
+        assert (ROOT / path).is_file() and f"def {function}(" in (ROOT / path).read_text()
+    assert set(nightly["parameters"]) == {"inbox", "db", "reports", "lock_wait"}
