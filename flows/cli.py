@@ -390,9 +390,14 @@ def _print_summary(result: NightlyResult) -> None:
         _echo(f"  skipped {rule}: {reason}")
     validation = result.validation
     _echo(
-        f"great expectations: {validation.passed} checks passed, {len(validation.failed)} found "
-        f"rows, {len(validation.not_run)} not run; data docs {validation.docs_index}"
+        f"great expectations: rules suite {len(validation.rules_found)} rules with findings, "
+        f"{len(validation.rules_not_run)} skipped checks, mart guards "
+        f"{'passed' if validation.guards_ok else 'FAILED'}; data docs {validation.docs_index}"
     )
+    for check, count in sorted(validation.staging_warnings.items()):
+        _echo(f"  warning {check}: {count:,} rows")
+    for name in validation.unexpected_errors:
+        _echo(f"  error: GX could not evaluate {name}")
     _echo(f"reports: {result.report_folder}")
 
 

@@ -31,11 +31,14 @@ class Evaluation:
 
 @dataclass
 class Validation:
-    """GX outcome: checks that passed, found rows (a rule with findings), or could not run."""
+    """GX outcome of the rules suite (a rule with findings "finds rows"; skipped rules are
+    errored with their reason) and of the staging suite (structural warnings over all files)."""
 
-    passed: int
-    failed: list[str]
-    not_run: list[str]
+    rules_found: list[str]
+    rules_not_run: list[str]
+    guards_ok: bool
+    unexpected_errors: list[str]
+    staging_warnings: dict[str, int]
     docs_index: Path | None
 
 
@@ -134,19 +137,23 @@ def _evaluate_months(
 def validate(
     db: Path, as_of: date, gx_root: Path, lock_wait: float, overrides: dict[str, object] | None
 ) -> Validation:
-    """Run the GX suite (one check per rule, plus mart guards) and build Data Docs."""
+    """Run the GX suites (one check per rule plus mart guards; structural checks over staging)
+    and build Data Docs."""
     from expectations.config import load_config
-    from expectations.suites import validate_rules
+    from expectations.suites import validate_rules, validate_staging
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
-        result = validate_rules(
-            con, db, as_of, load_config(overrides), gx_root=gx_root, build_docs=True
+        rules = validate_rules(
+            con, db, as_of, load_config(overrides), gx_root=gx_root, build_docs=False
         )
+        staging = validate_staging(con, db, gx_root=gx_root, build_docs=True)
     return Validation(
-        passed=sum(c.status == "pass" for c in result.checks),
-        failed=[c.name for c in result.failures],
-        not_run=[f"{c.name}: {c.error}" for c in result.errors],
-        docs_index=result.docs_index,
+        rules_found=[c.name for c in rules.failures],
+        rules_not_run=[f"{c.name}: {c.error}" for c in rules.errors],
+        guards_ok=rules.guards_ok,
+        unexpected_errors=rules.unexpected_errors + [c.name for c in staging.errors],
+        staging_warnings={c.name: c.unexpected_count or 0 for c in staging.failures},
+        docs_index=staging.docs_index,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -156,3 +157,66 @@ def test_wrong_feed_content_and_unknown_folders(warehouse, tmp_path) -> None:
 def test_missing_inbox_is_an_inbox_error(tmp_path) -> None:
     with pytest.raises(ingest.InboxError, match="does not exist"):
         ingest.scan_inbox(tmp_path / "nope")
+
+
+X12_FIXTURES = Path(__file__).parent / "fixtures" / "x12"
+
+
+def test_bad_x12_files_are_rejected_while_good_ones_beside_them_load(warehouse, tmp_path) -> None:
+    inbox = tmp_path / "inbox"
+    placed = {
+        "claims": ["good.837", "bad_date.837"],
+        "eligibility": ["good.271"],
+        "remittances": ["good.835", "truncated.835", "bad_se_count.835", "unbalanced.835"],
+    }
+    for feed, names in placed.items():
+        (inbox / feed).mkdir(parents=True)
+        for name in names:
+            (inbox / feed / name).write_bytes((X12_FIXTURES / name).read_bytes())
+    report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    assert sorted(o.path.name for o in report.by_status("loaded")) == [
+        "good.271",
+        "good.835",
+        "good.837",
+    ]
+    reasons = {o.path.name: o.reason for o in report.by_status("rejected")}
+    assert reasons == {
+        "bad_date.837": "bad_date.837: segment 56 (DTP) at line 56, column 1: DTP03 '20250230' "
+        "is not a real date (CCYYMMDD)",
+        "truncated.835": "truncated.835: segment 20 (DTM) at line 20, column 1: the file ends "
+        "inside transaction 0001 (ST at segment 3): no SE, GE or IEA follows; the file is "
+        "truncated",
+        "bad_se_count.835": "bad_se_count.835: segment 41 (SE) at line 41, column 1: SE01 '38' "
+        "does not match the 39 segments from ST to SE",
+        "unbalanced.835": "unbalanced.835: segment 4 (BPR) at line 4, column 1: BPR02 55.01 does "
+        "not balance: sum of CLP04 100.00 minus PLB amounts 45.00 = 55.00",
+    }
+    # only the good files' rows are staged, with their formats in the ledger
+    assert warehouse.execute(
+        "SELECT format, count(*) FROM ledger.files GROUP BY ALL ORDER BY ALL"
+    ).fetchall() == [("x12", 4), ("x12-271", 1), ("x12-835", 1), ("x12-837p", 1)]
+    staged_files = {
+        row[0]
+        for row in warehouse.execute(
+            "SELECT DISTINCT f.file_name FROM stg.remit_claims r JOIN ledger.files f USING "
+            "(file_sha256) UNION SELECT DISTINCT f.file_name FROM stg.claim_lines c JOIN "
+            "ledger.files f USING (file_sha256)"
+        ).fetchall()
+    }
+    assert staged_files == {"good.835", "good.837"}
+    assert warehouse.execute(
+        "SELECT claim_id, paid_amount FROM stg.remit_claims ORDER BY 1"
+    ).fetchall()[0] == ("CLM000", Decimal("-100.00"))
+
+
+def test_x12_in_the_wrong_feed_is_rejected(warehouse, tmp_path) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "claims").mkdir(parents=True)
+    (inbox / "sessions").mkdir()
+    (inbox / "claims" / "era.835").write_bytes((X12_FIXTURES / "good.835").read_bytes())
+    (inbox / "sessions" / "era.x12").write_bytes((X12_FIXTURES / "good.837").read_bytes())
+    report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    assert {o.path.name: o.reason for o in report.outcomes} == {
+        "era.835": "era.835: claims/ expects X12 837P but the file holds 835",
+        "era.x12": "era.x12: X12 is not accepted in sessions/ (CSV/Parquet only)",
+    }

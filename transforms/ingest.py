@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from expectations import structural
 from transforms import feeds, ledger
 from transforms.warehouse import count_rows, insert_tables
 
@@ -119,13 +120,16 @@ def read_file(
                 path.name,
                 f"{feed}/ expects X12 {expected.upper()} but the file holds {result.kind.upper()}",
             )
-        return X12_FORMAT[result.kind], result.tables
-    if fmt == "csv" and path.suffix.lower() not in (".csv", ".txt", ".tsv", ""):
+        fmt, tables = X12_FORMAT[result.kind], result.tables
+    elif fmt == "csv" and path.suffix.lower() not in (".csv", ".txt", ".tsv", ""):
         raise feeds.FeedError(
             path.name, f"unrecognised format (not X12, Parquet or CSV): extension {path.suffix!r}"
         )
-    frame = feeds.read_frame(data, path.name, fmt)
-    return fmt, feeds.READERS[feed](frame, path.name, file_sha256)
+    else:
+        frame = feeds.read_frame(data, path.name, fmt)
+        tables = feeds.READERS[feed](frame, path.name, file_sha256)
+    structural.check_file(path.name, tables)  # gating checks: expectations/structural.py
+    return fmt, tables
 
 
 def ingest_file(
@@ -144,26 +148,21 @@ def ingest_file(
         return FileOutcome(feed, path, file_sha256, "skipped", reason=why)
     received_at = datetime.now()
     fmt: str | None = None
+
+    def record(status: str, rows: dict[str, int] | None, error: str | None, copy: Path) -> None:
+        ledger.record(con, file_sha256=file_sha256, path=path, feed=feed, fmt=fmt,
+                      status=status, received_at=received_at, row_counts=rows, error=error,
+                      landing_path=copy, run_id=run_id)  # fmt: skip
+
     try:
+        fmt = detect_format(data[:512], path)  # the ledger names it even when rejected
         fmt, tables = read_file(feed, path, data, file_sha256)
         del data
         landing = ledger.land(store, path, file_sha256)
         con.execute("BEGIN TRANSACTION")
         try:
             rows = insert_tables(con, tables)
-            ledger.record(
-                con,
-                file_sha256=file_sha256,
-                path=path,
-                feed=feed,
-                fmt=fmt,
-                status="loaded",
-                received_at=received_at,
-                row_counts=rows,
-                error=None,
-                landing_path=landing,
-                run_id=run_id,
-            )
+            record("loaded", rows, None, landing)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -171,20 +170,7 @@ def ingest_file(
         return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows)
     except Exception as exc:  # every parse/check/load failure rejects this file only
         reason = _reason(path, exc)
-        quarantined = ledger.quarantine(store, path, file_sha256, reason)
-        ledger.record(
-            con,
-            file_sha256=file_sha256,
-            path=path,
-            feed=feed,
-            fmt=fmt,
-            status="rejected",
-            received_at=received_at,
-            row_counts=None,
-            error=reason,
-            landing_path=quarantined,
-            run_id=run_id,
-        )
+        record("rejected", None, reason, ledger.quarantine(store, path, file_sha256, reason))
         return FileOutcome(feed, path, file_sha256, "rejected", fmt, reason=reason)
 
 
