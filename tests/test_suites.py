@@ -208,11 +208,11 @@ def test_structural_checks_run_through_gx_on_the_warehouse(validated: Validated)
     # rulekit's default NPIs (1111111111, 2222222222) fail the check digit; its payments carry
     # BPR02 = 0.00 whatever their claims paid.
     assert {c.name: c.unexpected_count for c in result.failures} == {
-        "stg.claims: billing_npi valid NPI": claims - 1,  # all but B1 (1234567893)
-        "stg.claims: rendering_npi valid NPI": claims,
+        "stg.claims: billing_npi NPI check digit": claims - 1,  # all but B1 (1234567893)
+        "stg.claims: rendering_npi NPI check digit": claims,
         "stg.remit_payments: total_paid balances": payments,
     }
-    sample = result.by_name()["stg.claims: billing_npi valid NPI"].sample_rows[0]
+    sample = result.by_name()["stg.claims: billing_npi NPI check digit"].sample_rows[0]
     assert sample["column"] == "billing_npi"
     assert sample["problem"] == ("'1111111111' fails the NPI check digit (Luhn with prefix 80840)")
 
