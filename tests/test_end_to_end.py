@@ -127,3 +127,52 @@ def test_flagged_lines_match_the_manifest(demo) -> None:
     manifest = json.loads((demo["inbox"] / "manifest.json").read_text())
     flagged = {(claim_id, line) for claim_id, line, _ in demo["found"]}
     assert len(flagged) == manifest["totals"]["flagged_lines"]
+
+
+@pytest.fixture(scope="module")
+def reports(demo, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from transforms.reports import Scope, write_reports
+
+    folders = [tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")]
+    with open_warehouse(demo["db"]) as con:
+        write_reports(
+            con,
+            folders[0],
+            as_of=demo["as_of"],
+            scope=Scope.nightly(),
+            skipped=demo["result"].skipped,
+        )
+        # a rerun: the marts and findings rebuilt from the same warehouse, the reports rewritten
+        build_models(con, demo["as_of"])
+        result = run_rules(con, demo["as_of"])
+        write_reports(
+            con, folders[1], as_of=demo["as_of"], scope=Scope.nightly(), skipped=result.skipped
+        )
+    return {"folders": folders, "summary": json.loads((folders[0] / "exposure.json").read_text())}
+
+
+def test_exposure_json_totals_equal_the_answer_key(demo, reports) -> None:
+    expected = demo["manifest"]["totals"]
+    totals = reports["summary"]["totals"]
+    for field in (
+        "claim_lines",
+        "net_paid",
+        "open_exposure",
+        "time_barred_exposure",
+        "realized_recoupments",
+        "flagged_lines",
+    ):
+        assert totals[field] == expected[field], field
+
+
+def test_exposure_json_by_rule_and_payer_equal_the_answer_key(demo, reports) -> None:
+    by_rule = reports["summary"]["by_rule"]
+    for rule, values in demo["manifest"]["rules"].items():
+        assert by_rule[rule] == values["expected"], rule
+    assert reports["summary"]["by_payer"] == demo["manifest"]["by_payer"]
+
+
+def test_rerun_gives_byte_identical_exposure_json_and_findings_csv(reports) -> None:
+    first, second = reports["folders"]
+    for name in ("exposure.json", "findings.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
