@@ -177,6 +177,22 @@ def test_remittances_matching_nothing_are_kept_with_their_reason() -> None:
     ]
 
 
+def test_payments_of_a_voided_claim_say_so() -> None:
+    kit = new_kit()
+    kit.claim("C5", [Line("90834")])
+    kit.claim("C5", [Line("90834")], frequency_code="8")  # void, received later
+    kit.pay("C5", [Remit("90834", "100.00")])
+    kit.pay("C5", claim_paid="100.00")
+    kit.build()
+    assert kit.rows(
+        "SELECT claim_id, source, amount, unmatched_reason FROM mart.unmatched_remittances "
+        "ORDER BY source"
+    ) == [
+        ("C5", "claim_allocation", money("100.00"), "the claim was voided (frequency 8)"),
+        ("C5", "service_line", money("100.00"), "the claim was voided (frequency 8)"),
+    ]
+
+
 def test_plb_wo_is_realized_even_for_an_unknown_claim() -> None:
     kit = new_kit()
     kit.claim("C1", [Line("90837")], payer_id="P2")

@@ -81,6 +81,12 @@ by_attributes AS (
 current_claim_ids AS (
     SELECT DISTINCT claim_id FROM mart.claim_lines
 ),
+-- submitted but not current: the latest submission voided the claim (frequency 8)
+voided_claim_ids AS (
+    SELECT DISTINCT claim_id FROM stg.claims
+    EXCEPT
+    SELECT claim_id FROM current_claim_ids
+),
 service_line_events AS (
     SELECT
         r.file_sha256, r.payment_id, r.claim_seq, r.line_seq, r.claim_id, r.status_code,
@@ -93,6 +99,8 @@ service_line_events AS (
         CAST(coalesce(r.paid_amount, 0) AS DECIMAL(18,2)) AS amount,
         CASE
             WHEN b.line_number IS NOT NULL OR a.line_number IS NOT NULL THEN NULL
+            WHEN k.claim_id IS NULL AND r.claim_id IN (SELECT claim_id FROM voided_claim_ids)
+                THEN 'the claim was voided (frequency 8)'
             WHEN k.claim_id IS NULL THEN 'no current claim with this CLP01'
             ELSE 'no line of the claim with this REF*6R or code, modifiers and date'
         END AS unmatched_reason
@@ -159,7 +167,9 @@ unallocated_claims AS (
         CAST(NULL AS DATE) AS remit_date_of_service, 'claim_allocation' AS source,
         CAST(NULL AS VARCHAR) AS matched_by, CAST(NULL AS INTEGER) AS line_number,
         CAST(coalesce(rc.paid_amount, 0) AS DECIMAL(18,2)) AS amount,
-        'no current claim with this CLP01' AS unmatched_reason
+        CASE WHEN rc.claim_id IN (SELECT claim_id FROM voided_claim_ids)
+             THEN 'the claim was voided (frequency 8)'
+             ELSE 'no current claim with this CLP01' END AS unmatched_reason
     FROM claim_level AS rc
     ANTI JOIN current_claim_ids AS k ON k.claim_id = rc.claim_id
 )
