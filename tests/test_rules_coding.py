@@ -32,6 +32,16 @@ def test_multiple_timed_codes_keep_the_highest_paid_line() -> None:
     ]
 
 
+def test_a_second_copy_of_a_code_is_a_duplicate_not_a_multiple_timed_code() -> None:
+    kit = new_kit()
+    kit.paid_line("C-1", "90837", "150.00")
+    kit.paid_line("C-2", "90837", "150.00", payment_date=date(2024, 7, 2))  # same session again
+    kit.paid_line("C-3", "90834", "100.00")
+    kit.run()
+    assert kit.findings(MULTIPLE) == [finding("C-3", MULTIPLE, "100.00")]
+    assert kit.findings(DUPLICATE) == [finding("C-2", DUPLICATE, "150.00")]
+
+
 def test_multiple_timed_codes_tie_keeps_the_smallest_claim() -> None:
     kit = new_kit()
     kit.paid_line("C-2", "90834", "100.00")
