@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.audit import (
-    DEFAULT_BOUNDS,
-    band_names,
-    build_audit,
-    estimate,
-    read_claim_ids,
-    verdict,
-    write_audit,
-)
+from transforms.audit import build_audit, read_claim_ids, verdict, write_audit
+from transforms.extrapolation import DEFAULT_BOUNDS, band_names, estimate
 from transforms.reports import Scope, write_reports
 from transforms.warehouse import open_warehouse
 
