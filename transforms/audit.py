@@ -355,20 +355,9 @@ def audit_csv_text(audit: Mapping[str, Any]) -> str:
 
 
 def render_audit_html(audit: Mapping[str, Any]) -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from transforms.reports.html import environment
 
-    from transforms.reports.html import money_text
-
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html", "j2"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["money"] = money_text
-    return env.get_template("audit.html.j2").render(audit=audit)
+    return environment(TEMPLATES).get_template("audit.html.j2").render(audit=audit)
 
 
 def exposure_section(audit: Mapping[str, Any]) -> dict[str, Any]:

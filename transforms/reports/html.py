@@ -30,9 +30,10 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def _environment() -> Environment:
+def environment(folder: Path = TEMPLATES) -> Environment:
+    """The Jinja environment every recoup page is rendered with (escaping, money filters)."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -88,7 +89,7 @@ def render_html(summary: dict[str, Any], details: ReportDetails) -> str:
         if details.peer_stats
         else "",
     }
-    template = _environment().get_template("index.html.j2")
+    template = environment().get_template("index.html.j2")
     return template.render(
         summary=summary,
         scope=summary["scope"],
