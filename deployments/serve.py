@@ -60,7 +60,10 @@ def build_deployments(
             parameters=shared,
             tags=["recoup", "backfill"],
             concurrency_limit=1,
-            description="Re-evaluate an audit window month by month; an audit-scoped report.",
+            description=(
+                "Re-evaluate an audit window: one run per month (step partition), then a "
+                "finishing run (step finish) for the audit-scoped report."
+            ),
             entrypoint_type=EntrypointType.MODULE_PATH,
         ),
     )

@@ -19,6 +19,8 @@ from cyclopts import App, Parameter
 from flows import settings
 
 if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
+
     from flows.backfill import BackfillResult
     from flows.nightly import NightlyResult
 
@@ -63,7 +65,9 @@ def demo(
     _echo(f"demo inbox written to {out} (seed {seed}, {claims} claims, as of {manifest['as_of']})")
     files = manifest.get("files", {})
     if files:
-        _echo("files: " + ", ".join(f"{feed} {count}" for feed, count in files.items()))
+        from transforms.ingest import FEEDS
+
+        _echo("files: " + ", ".join(f"{feed} {files[feed]}" for feed in FEEDS if feed in files))
     _echo(
         f"answer key: {out / 'answer_key.csv'}; run it with: "
         f"recoup run --inbox {out} --as-of {manifest['as_of']}"
@@ -209,33 +213,43 @@ def backfill(
 
 
 def _backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
+    """One run of the backfill deployment per service month (step ``partition``), one after
+    another, then the finishing run (step ``finish``) that writes the report. Stops at the first
+    run that does not complete; this process never holds the warehouse."""
     import json
 
+    from flows.backfill import partition_tag
     from flows.partitions import service_months
-    from flows.remote import run_backfill_deployment
+    from flows.remote import run_backfill_step
     from transforms.reports import Scope, report_dir
-    from transforms.warehouse import WarehouseLocked
 
-    total = len(service_months(parameters["start"], parameters["end"]))
+    months = service_months(parameters["start"], parameters["end"])
     _echo(
         f"backfill {parameters['start']} to {parameters['end']}"
         + (f", payer {parameters['payer_id']}" if parameters["payer_id"] else "")
-        + f", as a run of the {settings.BACKFILL_DEPLOYMENT} deployment ({', '.join(run_tags)})"
+        + f", as {len(months)} partition run(s) and a finishing run of the "
+        f"{settings.BACKFILL_DEPLOYMENT} deployment ({', '.join(run_tags)})"
     )
     wire = {key: _wire(value) for key, value in parameters.items()}
-    run = run_backfill_deployment(
-        wire,
-        run_tags,
-        lambda month, done: _echo(f"partition {month} ({done}/{total}): done"),
-        lambda run_name, state: _echo(f"run {run_name}: {state}"),
-    )
-    state = run.state
-    name = state.name if state else "unknown"
-    if state is None or not state.is_completed():
-        message = (state.message if state else None) or f"the run ended {name}"
-        if "WarehouseLocked" in message or "held by another run" in message:
-            raise WarehouseLocked(f"backfill run {run.name}: {message}")
-        raise RuntimeError(f"backfill run {run.name} ended {name}: {message}")
+
+    def show(run_name: str, state: str) -> None:
+        _echo(f"run {run_name}: {state}")
+
+    for done, month in enumerate(months, start=1):
+        step = {
+            **wire,
+            "step": "partition",
+            "months": [month.isoformat()],
+            # only the run of the window's first month loads the inbox (and builds the marts)
+            "inbox": wire["inbox"] if done == 1 else None,
+        }
+        run = run_backfill_step(step, [*run_tags, partition_tag(month)], show)
+        _check_completed(run, f"partition {month:%Y-%m}")
+        message = run.state.message if run.state else None
+        findings = message.split(": ", 1)[1] if message and ": " in message else "done"
+        _echo(f"partition {month:%Y-%m} ({done}/{len(months)}): {findings} (run {run.name})")
+    run = run_backfill_step({**wire, "step": "finish", "inbox": None}, run_tags, show)
+    _check_completed(run, "finishing")
     scope = Scope.backfill(
         parameters["start"],
         parameters["end"],
@@ -245,10 +259,24 @@ def _backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
     )
     folder = report_dir(parameters["reports"], scope, parameters["as_of"])
     summary = json.loads((folder / "exposure.json").read_text(encoding="utf-8"))
-    _echo(f"run {run.name} ({run.id}) {name}")
+    _echo(f"finishing run {run.name} ({run.id}) Completed")
     _print_totals(summary)
     _print_audit(summary.get("audit"))
     _echo(f"reports: {folder}")
+
+
+def _check_completed(run: FlowRun, what: str) -> None:
+    """Raise (exit 3 for a held warehouse, else 1) unless the run completed."""
+    from transforms.warehouse import WarehouseLocked
+
+    state = run.state
+    if state is not None and state.is_completed():
+        return
+    name = state.name if state else "unknown"
+    message = (state.message if state else None) or f"the run ended {name}"
+    if "WarehouseLocked" in message or "held by another run" in message:
+        raise WarehouseLocked(f"backfill {what} run {run.name}: {message}")
+    raise RuntimeError(f"backfill {what} run {run.name} ({run.id}) ended {name}: {message}")
 
 
 def _wire(value: object) -> object:
@@ -288,6 +316,8 @@ def serve(
     import os
 
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")  # run logs (partitions) reach the UI
+    # A backfill is a chain of short runs: Prefect's default 10 s poll would add ~10 s to each.
+    os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     settings.prepare_prefect()
     from deployments.serve import serve_deployments
 
@@ -440,6 +470,7 @@ def _print_backfill(result: BackfillResult) -> None:
             f"{len(report.by_status('rejected'))} rejected, "
             f"{len(report.by_status('skipped'))} skipped (already in the ledger)"
         )
+    assert result.summary is not None  # step "all" writes the report
     _print_totals(result.summary)
     for rule, reason in sorted(result.skipped.items()):
         _echo(f"  skipped {rule}: {reason}")

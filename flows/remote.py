@@ -1,7 +1,11 @@
 """Backfills as runs of the backfill deployment, when a Prefect server is configured and the
-deployment exists (``recoup serve`` or a work pool runs it): the command submits one flow run for
-the window, prints a line per month partition as its task run completes, and returns the final
-flow run. The run executes where the deployment is served, so paths go over as absolute paths."""
+deployment exists (``recoup serve`` or a work pool runs it).
+
+The command submits **one run per service month** of the window (step ``partition``, tagged
+``partition:YYYY-MM``), one after another, each after the previous one completed, then **a
+finishing run** (step ``finish``) that writes the report. It never holds the warehouse itself:
+each run takes the lease while it runs. Runs execute where the deployment is served, so paths go
+over as absolute paths."""
 
 from __future__ import annotations
 
@@ -14,8 +18,6 @@ from flows import settings
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
-
-PARTITION_TASK = "evaluate-partition-"
 
 
 def find_backfill_deployment() -> UUID | None:
@@ -33,20 +35,18 @@ def find_backfill_deployment() -> UUID | None:
             return None
 
 
-def run_backfill_deployment(
+def run_backfill_step(
     parameters: dict[str, Any],
     tags: list[str],
-    on_partition: Callable[[str, int], None],
     on_state: Callable[[str, str], None] = lambda run_name, state: None,
     *,
     poll_seconds: float = 1.0,
     timeout_seconds: float | None = None,
 ) -> FlowRun:
-    """Create a run of the backfill deployment and follow it to a final state. ``on_partition``
-    gets each completed partition's month (YYYY-MM) and how many have completed; ``on_state`` the
-    run's name and each new state name (Scheduled, Pending, AwaitingConcurrencySlot, Running...)."""
+    """Create one run of the backfill deployment and follow it to a final state; ``on_state``
+    gets the run's name and each new state name (Scheduled, AwaitingConcurrencySlot, Running...).
+    Returns the run in its final state (Completed or not: the caller decides)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.deployments import run_deployment
 
     submitted: FlowRun = cast(
@@ -60,7 +60,6 @@ def run_backfill_deployment(
         ),
     )
     deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
-    seen: set[str] = set()
     last_state = ""
     with get_client(sync_client=True) as client:
         while True:
@@ -69,18 +68,6 @@ def run_backfill_deployment(
             if state_name != last_state:
                 on_state(current.name, state_name)
                 last_state = state_name
-            task_runs = client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[submitted.id]))
-            )
-            finished = sorted(
-                run.name
-                for run in task_runs
-                if run.name.startswith(PARTITION_TASK) and run.state and run.state.is_completed()
-            )
-            for name in finished:
-                if name not in seen:
-                    seen.add(name)
-                    on_partition(name.removeprefix(PARTITION_TASK), len(seen))
             if current.state is not None and current.state.is_final():
                 return current
             if deadline is not None and time.monotonic() > deadline:

@@ -122,6 +122,46 @@ def evaluate_outside_window(
     return _evaluate_months(db, as_of, months, lock_wait, overrides)
 
 
+@task(name="read-marts-as-of", cache_policy=NO_CACHE)
+def marts_as_of(db: Path, lock_wait: float) -> date | None:
+    """The as-of date the marts were last built for (None: never built)."""
+    from transforms.models import built_as_of
+
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        return built_as_of(con)
+
+
+@task(name="find-stale-months", cache_policy=NO_CACHE)
+def stale_months(db: Path, as_of: date, months: list[date], lock_wait: float) -> list[date]:
+    """Those of ``months`` holding a finding computed for another as-of date or another net paid
+    than the marts' (another run rebuilt the marts after the month was evaluated)."""
+    if not months:
+        return []
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        rows = con.execute(
+            "SELECT DISTINCT f.service_month FROM mart.findings AS f "
+            "LEFT JOIN mart.line_payments AS p USING (claim_id, line_number) "
+            f"WHERE f.service_month IN ({', '.join('?' for _ in months)}) "
+            "AND (f.as_of <> ? OR p.net_paid IS NULL OR f.net_paid <> p.net_paid) ORDER BY 1",
+            [*months, as_of],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+@task(name="read-skipped-rules", cache_policy=NO_CACHE)
+def rules_skipped(
+    db: Path, as_of: date, lock_wait: float, overrides: dict[str, object] | None
+) -> dict[str, str]:
+    """The rules skipped (wholly or partly) on the marts built for ``as_of``, and why: what
+    ``run_rules`` reports, without evaluating anything."""
+    from expectations.catalog import RULES, skipped_rules
+    from expectations.config import load_config
+
+    with open_warehouse(db, wait_seconds=lock_wait) as con:
+        _, reasons = skipped_rules(con, load_config(overrides), as_of)
+    return {rule.id: reasons[rule.id] for rule in RULES if rule.id in reasons}
+
+
 def _evaluate_months(
     db: Path, as_of: date, months: list[date], lock_wait: float, overrides: dict[str, object] | None
 ) -> Evaluation:

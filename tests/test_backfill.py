@@ -213,3 +213,60 @@ def test_backfill_command_shows_progress_and_writes_the_audit(
     assert {row["claim_id"] for row in rows} <= set(ids[::2])
     # and the warehouse is still the nightly's
     assert _findings(db) == runs["after_nightly"][0]
+
+
+def test_partition_runs_then_a_finishing_run_equal_one_run(
+    prefect_harness: str, demo_warehouse: DemoWarehouse, tmp_path: Path
+) -> None:
+    """The steps `recoup backfill` runs through a server (one partition run per month, then the
+    finishing run) leave the warehouse and the report one local run leaves, byte for byte; a
+    second finishing run changes nothing."""
+    from flows.backfill import backfill
+
+    common = {
+        "start": START,
+        "end": END,
+        "payer_id": PAYER,
+        "reason": "test letter",
+        "as_of": DEMO_AS_OF,
+        "lock_wait": 5,
+    }
+    whole_db = demo_warehouse.copy_to(tmp_path / "whole")
+    whole = backfill(
+        db=whole_db, reports=tmp_path / "whole" / "reports", inbox=demo_warehouse.inbox, **common
+    )
+    db = demo_warehouse.copy_to(tmp_path / "steps")
+    reports = tmp_path / "steps" / "reports"
+    window = service_months(START, END)
+    with pytest.raises(ValueError, match="months"):
+        backfill(db=db, reports=reports, step="partition", months=[date(2025, 1, 1)], **common)
+    parts = []
+    for month in window:
+        inbox = demo_warehouse.inbox if month == window[0] else None
+        parts.append(
+            backfill(
+                db=db, reports=reports, inbox=inbox, step="partition", months=[month], **common
+            )
+        )
+    assert [part.months for part in parts] == [[month] for month in window]
+    assert all(part.report_folder is None for part in parts)
+    assert parts[0].ingest is not None and parts[1].ingest is None
+    assert {k: v for part in parts for k, v in part.findings_by_month.items()} == (
+        whole.findings_by_month
+    )
+    assert not (reports / "backfill").exists()  # partitions write no report
+    finish = backfill(db=db, reports=reports, step="finish", **common)
+    assert finish.findings_by_month == {}  # nothing in the window was stale
+    assert finish.skipped == whole.skipped and finish.summary == whole.summary
+    assert whole.report_folder is not None and finish.report_folder is not None
+    for name in REPORT_FILES:
+        whole_bytes = (whole.report_folder / name).read_bytes()
+        assert (finish.report_folder / name).read_bytes() == whole_bytes, name
+    assert _findings(db) == _findings(whole_db)
+    again = backfill(db=db, reports=reports, step="finish", **common)
+    assert again.report_folder is not None
+    for name in REPORT_FILES:
+        assert (again.report_folder / name).read_bytes() == (
+            whole.report_folder / name
+        ).read_bytes(), name
+    assert _findings(db) == _findings(whole_db)

@@ -1,12 +1,14 @@
-"""`recoup serve` against a real Prefect server: a backfill started with `recoup backfill` runs as a
-run of the served deployment, with its tags, month partitions and report folder; stopping serve
-with SIGTERM leaves the nightly schedule active.
+"""`recoup serve` against a real Prefect server: a backfill started with `recoup backfill` runs as
+one run of the served deployment per month of the window (tags ``backfill``, ``payer:<id>``,
+``partition:YYYY-MM``) and a finishing run, and writes the report a local backfill of the same
+window writes; stopping serve with SIGTERM leaves the nightly schedule active.
 
 Everything runs in subprocesses with their own PREFECT_HOME; the test talks to the server over
 its REST API (the session's in-process test harness, if any, is another server)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -102,7 +104,9 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
 ) -> None:
     url, env = server
     db = demo_warehouse.copy_to(tmp_path / "data")
+    local_db = demo_warehouse.copy_to(tmp_path / "local")  # the same warehouse, for a local run
     reports = tmp_path / "reports"
+    serve_env = {**env, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}  # pick runs up within a second
     serve_log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen(
         [
@@ -123,7 +127,7 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
             "--lock-wait",
             "30",
         ],
-        env=env,
+        env=serve_env,
         cwd=tmp_path,
         stdout=serve_log,
         stderr=subprocess.STDOUT,
@@ -151,58 +155,96 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
             ]
         sample = tmp_path / "sample.csv"
         sample.write_text("claim_id\n" + "\n".join(ids[::2]) + "\n")
+        window = ["--start", "2026-04-01", "--end", "2026-05-31", "--payer", "MCRDM"]
+        window += ["--reason", "integration", "--claims-file", str(sample), "--no-ingest"]
+        window += ["--as-of", DEMO_AS_OF.isoformat()]
+        command = [sys.executable, "-m", "flows.cli", "backfill", *window]
+        started = time.monotonic()
         backfill = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flows.cli",
-                "backfill",
-                "--start",
-                "2026-04-01",
-                "--end",
-                "2026-05-31",
-                "--payer",
-                "MCRDM",
-                "--reason",
-                "integration",
-                "--claims-file",
-                str(sample),
-                "--no-ingest",
-                "--db",
-                str(db),
-                "--reports",
-                str(reports),
-                "--as-of",
-                DEMO_AS_OF.isoformat(),
-            ],
+            [*command, "--db", str(db), "--reports", str(reports)],
             env=env,
             cwd=tmp_path,
             capture_output=True,
             text=True,
             timeout=120,
         )
+        served_seconds = time.monotonic() - started
         assert backfill.returncode == 0, backfill.stdout + backfill.stderr
         out = backfill.stdout
-        assert "as a run of the recoup-backfill/backfill deployment" in out
-        assert "partition 2026-04 (1/2): done" in out and "partition 2026-05 (2/2): done" in out
+        assert "2 partition run(s) and a finishing run of the recoup-backfill/backfill" in out
+        lines = [line for line in out.splitlines() if line.startswith("partition ")]
+        assert [line.split(":")[0] for line in lines] == [
+            "partition 2026-04 (1/2)",
+            "partition 2026-05 (2/2)",
+        ]
+        assert all(line.split(": ", 1)[1].split()[1] == "findings" for line in lines), lines
 
         folder = reports / "backfill" / "2026-04-01_2026-05-31_mcrdm"
         for name in ("exposure.json", "findings.csv", "index.html", "audit.json", "audit.html"):
             assert (folder / name).is_file(), name
+        assert f"reports: {folder}" in out
 
         deployment = _get(url, "/deployments/name/recoup-backfill/backfill")
         runs = _post(
-            url, "/flow_runs/filter", {"deployments": {"id": {"any_": [deployment["id"]]}}}
+            url,
+            "/flow_runs/filter",
+            {"deployments": {"id": {"any_": [deployment["id"]]}}, "sort": "START_TIME_ASC"},
         )
-        assert len(runs) == 1
-        run = runs[0]
-        assert run["state"]["type"] == "COMPLETED"
-        assert {"backfill", "payer:MCRDM"} <= set(run["tags"])
-        assert run["parameters"]["claim_ids"] == sorted(ids[::2])
-        task_runs = _post(url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [run["id"]]}}})
-        partitions = sorted(t["name"] for t in task_runs if t["name"].startswith("evaluate-part"))
-        assert partitions == ["evaluate-partition-2026-04", "evaluate-partition-2026-05"]
+        print("served runs:", served_seconds, "s")
+        for run in runs:
+            print(
+                run["name"],
+                run["state"]["type"],
+                sorted(run["tags"]),
+                run["parameters"].get("step"),
+                run["parameters"].get("months"),
+                run["start_time"],
+                run["end_time"],
+                run["state"]["message"],
+            )
+        assert [(r["parameters"]["step"], r["parameters"].get("months")) for r in runs] == [
+            ("partition", ["2026-04-01"]),
+            ("partition", ["2026-05-01"]),
+            ("finish", None),
+        ]
+        assert all(run["state"]["type"] == "COMPLETED" for run in runs)
+        assert [sorted(set(run["tags"]) - {"recoup"}) for run in runs] == [
+            ["backfill", "partition:2026-04", "payer:MCRDM"],
+            ["backfill", "partition:2026-05", "payer:MCRDM"],
+            ["backfill", "payer:MCRDM"],
+        ]
+        assert all(run["parameters"]["claim_ids"] == sorted(ids[::2]) for run in runs)
+        # one after another: each run started after the previous one ended
+        assert all(a["end_time"] <= b["start_time"] for a, b in itertools.pairwise(runs))
+        task_runs = _post(
+            url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [runs[0]["id"]]}}}
+        )
+        assert sorted(t["name"] for t in task_runs if t["name"].startswith("evaluate-part")) == [
+            "evaluate-partition-2026-04"
+        ]
         assert all(t["state"]["type"] == "COMPLETED" for t in task_runs)
+        task_runs = _post(
+            url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [runs[2]["id"]]}}}
+        )
+        names = {t["name"].rsplit("-", 1)[0] for t in task_runs}
+        assert {"evaluate-outside-window", "write-reports", "write-audit"} <= names
+        assert not any(t["name"].startswith("evaluate-partition") for t in task_runs)
+
+        # the same backfill in one local process, on a copy of the same warehouse: same report
+        local_reports = tmp_path / "local-reports"
+        local = subprocess.run(
+            [*command, "--via", "local", "--db", str(local_db), "--reports", str(local_reports)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert local.returncode == 0, local.stdout + local.stderr
+        assert "here" in local.stdout.splitlines()[0]
+        local_folder = local_reports / "backfill" / "2026-04-01_2026-05-31_mcrdm"
+        for name in ("exposure.json", "findings.csv", "audit.json", "audit.csv"):
+            assert (folder / name).read_bytes() == (local_folder / name).read_bytes(), name
         limit = _get(url, "/v2/concurrency_limits/recoup-warehouse")
         assert limit["limit"] == 1 and limit["active"]
     finally:
