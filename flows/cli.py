@@ -35,6 +35,38 @@ class UsageError(Exception):
     """Bad arguments or inputs the user can fix; exit code 2."""
 
 
+SET_HELP = (
+    "Override a rule threshold for this run, KEY=VALUE (repeatable), e.g. --set outlier.z=2.5 "
+    "--set coverage.unverified_days=45; keys and defaults: expectations/defaults.toml."
+)
+
+
+def _overrides(assignments: list[str] | None) -> dict[str, object] | None:
+    """``KEY=VALUE`` strings as threshold overrides (values read as TOML: 2.5, 45, [16, 38, 53],
+    "text"), checked against the defaults so a typo fails before anything runs."""
+    if not assignments:
+        return None
+    import tomllib
+
+    from expectations.config import load_config
+
+    overrides: dict[str, object] = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {assignment!r}: expected KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        overrides[key.strip()] = value
+    try:
+        load_config(overrides)
+    except ValueError as exc:
+        raise UsageError(f"--set: {exc}") from exc
+    return overrides
+
+
 def _echo(line: str = "") -> None:
     print(line, flush=True)
 
@@ -84,10 +116,12 @@ def run(
     lock_wait: Annotated[
         float, Parameter(help="Seconds to wait for another run to release the warehouse.")
     ] = settings.DEFAULT_LOCK_WAIT_SECONDS,
+    set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
 ) -> None:
     """One nightly run: load new inbox files into the warehouse and summarise."""
     from transforms.ingest import InboxError, scan_inbox
 
+    overrides = _overrides(set)
     try:
         scan_inbox(inbox)
     except InboxError as exc:
@@ -105,6 +139,7 @@ def run(
             as_of=as_of or date.today(),
             reports=reports,
             lock_wait=lock_wait,
+            overrides=overrides,
         )
     _print_summary(result)
 
@@ -145,6 +180,7 @@ def backfill(
             "in this process."
         ),
     ] = "auto",
+    set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
 ) -> None:
     """Re-evaluate every claim with a date of service in [START, END] with today's rules and
     eligibility knowledge, month by month, and write the report folder
@@ -152,6 +188,7 @@ def backfill(
     from transforms.audit import read_claim_ids
     from transforms.ingest import InboxError, scan_inbox
 
+    overrides = _overrides(set)
     if start > end:
         raise UsageError(f"--start {start} is after --end {end}")
     claim_ids = None
@@ -185,6 +222,7 @@ def backfill(
         "inbox": inbox.resolve() if ingest else None,
         "as_of": as_of,
         "lock_wait": lock_wait,
+        "overrides": overrides,
     }
     deployment = find_backfill_deployment() if via != "local" else None
     if via == "deployment" and deployment is None:
