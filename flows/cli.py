@@ -12,17 +12,12 @@ import sys
 from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
 from flows import settings
-
-if TYPE_CHECKING:
-    from prefect.client.schemas.objects import FlowRun
-
-    from flows.backfill import BackfillResult
-    from flows.nightly import NightlyResult
+from flows.summaries import echo, print_backfill, print_summary
 
 app = App(
     name="recoup",
@@ -67,10 +62,6 @@ def _overrides(assignments: list[str] | None) -> dict[str, object] | None:
     return overrides
 
 
-def _echo(line: str = "") -> None:
-    print(line, flush=True)
-
-
 @app.command
 def demo(
     *,
@@ -94,13 +85,13 @@ def demo(
         manifest = generate(out, **kwargs)  # type: ignore[arg-type]
     except NotADemoFolder as exc:
         raise UsageError(str(exc)) from exc
-    _echo(f"demo inbox written to {out} (seed {seed}, {claims} claims, as of {manifest['as_of']})")
+    echo(f"demo inbox written to {out} (seed {seed}, {claims} claims, as of {manifest['as_of']})")
     files = manifest.get("files", {})
     if files:
         from transforms.ingest import FEEDS
 
-        _echo("files: " + ", ".join(f"{feed} {files[feed]}" for feed in FEEDS if feed in files))
-    _echo(
+        echo("files: " + ", ".join(f"{feed} {files[feed]}" for feed in FEEDS if feed in files))
+    echo(
         f"answer key: {out / 'answer_key.csv'}; run it with: "
         f"recoup run --inbox {out} --as-of {manifest['as_of']}"
     )
@@ -141,7 +132,7 @@ def run(
             lock_wait=lock_wait,
             overrides=overrides,
         )
-    _print_summary(result)
+    print_summary(result)
 
 
 @app.command
@@ -231,7 +222,9 @@ def backfill(
             "where `recoup serve` (or a work pool) runs it, or use --via local"
         )
     if deployment is not None:
-        _backfill_through_deployment(parameters, backfill_tags(payer))
+        from flows.remote import backfill_through_deployment
+
+        backfill_through_deployment(parameters, backfill_tags(payer))
         return
     from prefect import tags
 
@@ -239,91 +232,15 @@ def backfill(
     from flows.backfill import backfill as backfill_flow
 
     def show(event: progress.PartitionDone) -> None:
-        _echo(
+        echo(
             f"partition {event.month:%Y-%m} ({event.done}/{event.total}): "
             f"{event.findings:,} findings"
         )
 
-    _echo(f"backfill {start} to {end}" + (f", payer {payer}" if payer else "") + ", here")
+    echo(f"backfill {start} to {end}" + (f", payer {payer}" if payer else "") + ", here")
     with tags(*backfill_tags(payer)), progress.listening(show):
         result = backfill_flow(**parameters)
-    _print_backfill(result)
-
-
-def _backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
-    """One run of the backfill deployment per service month (step ``partition``), one after
-    another, then the finishing run (step ``finish``) that writes the report. Stops at the first
-    run that does not complete; this process never holds the warehouse."""
-    import json
-
-    from flows.backfill import partition_tag
-    from flows.partitions import service_months
-    from flows.remote import run_backfill_step
-    from transforms.reports import Scope, report_dir
-
-    months = service_months(parameters["start"], parameters["end"])
-    _echo(
-        f"backfill {parameters['start']} to {parameters['end']}"
-        + (f", payer {parameters['payer_id']}" if parameters["payer_id"] else "")
-        + f", as {len(months)} partition run(s) and a finishing run of the "
-        f"{settings.BACKFILL_DEPLOYMENT} deployment ({', '.join(run_tags)})"
-    )
-    wire = {key: _wire(value) for key, value in parameters.items()}
-
-    def show(run_name: str, state: str) -> None:
-        _echo(f"run {run_name}: {state}")
-
-    for done, month in enumerate(months, start=1):
-        step = {
-            **wire,
-            "step": "partition",
-            "months": [month.isoformat()],
-            # only the run of the window's first month loads the inbox (and builds the marts)
-            "inbox": wire["inbox"] if done == 1 else None,
-        }
-        run = run_backfill_step(step, [*run_tags, partition_tag(month)], show)
-        _check_completed(run, f"partition {month:%Y-%m}")
-        message = run.state.message if run.state else None
-        findings = message.split(": ", 1)[1] if message and ": " in message else "done"
-        _echo(f"partition {month:%Y-%m} ({done}/{len(months)}): {findings} (run {run.name})")
-    run = run_backfill_step({**wire, "step": "finish", "inbox": None}, run_tags, show)
-    _check_completed(run, "finishing")
-    scope = Scope.backfill(
-        parameters["start"],
-        parameters["end"],
-        payer_id=parameters["payer_id"],
-        reason=parameters["reason"],
-        claim_ids=parameters["claim_ids"],
-    )
-    folder = report_dir(parameters["reports"], scope, parameters["as_of"])
-    summary = json.loads((folder / "exposure.json").read_text(encoding="utf-8"))
-    _echo(f"finishing run {run.name} ({run.id}) Completed")
-    _print_totals(summary)
-    _print_audit(summary.get("audit"))
-    _echo(f"reports: {folder}")
-
-
-def _check_completed(run: FlowRun, what: str) -> None:
-    """Raise (exit 3 for a held warehouse, else 1) unless the run completed."""
-    from transforms.warehouse import WarehouseLocked
-
-    state = run.state
-    if state is not None and state.is_completed():
-        return
-    name = state.name if state else "unknown"
-    message = (state.message if state else None) or f"the run ended {name}"
-    if "WarehouseLocked" in message or "held by another run" in message:
-        raise WarehouseLocked(f"backfill {what} run {run.name}: {message}")
-    raise RuntimeError(f"backfill {what} run {run.name} ({run.id}) ended {name}: {message}")
-
-
-def _wire(value: object) -> object:
-    """A flow parameter as JSON (dates as ISO strings, paths as strings)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+    print_backfill(result)
 
 
 @app.command
@@ -429,91 +346,7 @@ def report(
             config=config,
         )
     chosen = {"html": paths.index_html, "csv": paths.findings_csv}.get(format or "", paths.folder)
-    _echo(str(chosen))
-
-
-def _money(value: object) -> str:
-    return f"${float(value):,.2f}"  # type: ignore[arg-type]
-
-
-def _print_summary(result: NightlyResult) -> None:
-    report = result.ingest
-    loaded, rejected, skipped = (report.by_status(s) for s in ("loaded", "rejected", "skipped"))
-    _echo(
-        f"as of {result.as_of}: {len(loaded)} files loaded, {len(rejected)} rejected, "
-        f"{len(skipped)} skipped (already in the ledger)"
-    )
-    for outcome in rejected:
-        _echo(f"  rejected {outcome.feed}/{outcome.path.name}: {outcome.reason}")
-    for note in report.ignored:
-        _echo(f"  ignored {note}")
-    rows = report.rows_loaded()
-    if rows:
-        _echo("rows loaded: " + ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())))
-    _print_totals(result.summary)
-    for rule, values in sorted(result.summary["by_rule"].items()):
-        if values["lines"]:
-            _echo(f"  {rule}: {values['lines']:,} lines, {_money(values['exposure'])}")
-    for rule, reason in sorted(result.evaluation.skipped.items()):
-        _echo(f"  skipped {rule}: {reason}")
-    validation = result.validation
-    _echo(
-        f"great expectations: rules suite {len(validation.rules_found)} rules with findings, "
-        f"{len(validation.rules_not_run)} skipped checks, mart guards "
-        f"{'passed' if validation.guards_ok else 'FAILED'}; data docs {validation.docs_index}"
-    )
-    for check, count in sorted(validation.staging_warnings.items()):
-        _echo(f"  warning {check}: {count:,} rows")
-    for name in validation.unexpected_errors:
-        _echo(f"  error: GX could not evaluate {name}")
-    _echo(f"reports: {result.report_folder}")
-
-
-def _print_totals(summary: dict) -> None:
-    totals = summary["totals"]
-    _echo(
-        f"exposure: open {_money(totals['open_exposure'])}, time-barred "
-        f"{_money(totals['time_barred_exposure'])}, realized recoupments "
-        f"{_money(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
-        f"{totals['claim_lines']:,} claim lines flagged (net paid {_money(totals['net_paid'])})"
-    )
-
-
-def _print_audit(audit: dict | None) -> None:
-    if not audit:
-        return
-    from transforms.audit import VERDICTS
-
-    verdicts = ", ".join(
-        f"{audit['verdicts'].get(name, 0)} {name.replace('_', ' ')}" for name in VERDICTS
-    )
-    _echo(f"audit: {audit['audited_claims']} claim(s): {verdicts}")
-    estimate = audit["estimate"]
-    _echo(
-        f"extrapolated to {audit['frame']['claims']:,} paid claims: point estimate "
-        f"{_money(estimate['point_estimate'])}, lower limit (one-sided 90%) "
-        + (
-            _money(estimate["lower_limit_90"])
-            if estimate["lower_limit_90"] is not None
-            else f"none ({estimate['reason']})"
-        )
-    )
-
-
-def _print_backfill(result: BackfillResult) -> None:
-    if result.ingest is not None:
-        report = result.ingest
-        _echo(
-            f"inbox: {len(report.by_status('loaded'))} files loaded, "
-            f"{len(report.by_status('rejected'))} rejected, "
-            f"{len(report.by_status('skipped'))} skipped (already in the ledger)"
-        )
-    assert result.summary is not None  # step "all" writes the report
-    _print_totals(result.summary)
-    for rule, reason in sorted(result.skipped.items()):
-        _echo(f"  skipped {rule}: {reason}")
-    _print_audit(result.audit)
-    _echo(f"reports: {result.report_folder}")
+    echo(str(chosen))
 
 
 def main(argv: list[str] | None = None) -> int:

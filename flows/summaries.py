@@ -1,0 +1,98 @@
+"""What the commands print: short, plain summaries of a run for the person at the terminal.
+Claim ids, codes and amounts only; never member names, birth dates or addresses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.backfill import BackfillResult
+    from flows.nightly import NightlyResult
+
+
+def echo(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def money(value: object) -> str:
+    return f"${float(value):,.2f}"  # type: ignore[arg-type]
+
+
+def print_summary(result: NightlyResult) -> None:
+    report = result.ingest
+    loaded, rejected, skipped = (report.by_status(s) for s in ("loaded", "rejected", "skipped"))
+    echo(
+        f"as of {result.as_of}: {len(loaded)} files loaded, {len(rejected)} rejected, "
+        f"{len(skipped)} skipped (already in the ledger)"
+    )
+    for outcome in rejected:
+        echo(f"  rejected {outcome.feed}/{outcome.path.name}: {outcome.reason}")
+    for note in report.ignored:
+        echo(f"  ignored {note}")
+    rows = report.rows_loaded()
+    if rows:
+        echo("rows loaded: " + ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())))
+    print_totals(result.summary)
+    for rule, values in sorted(result.summary["by_rule"].items()):
+        if values["lines"]:
+            echo(f"  {rule}: {values['lines']:,} lines, {money(values['exposure'])}")
+    for rule, reason in sorted(result.evaluation.skipped.items()):
+        echo(f"  skipped {rule}: {reason}")
+    validation = result.validation
+    echo(
+        f"great expectations: rules suite {len(validation.rules_found)} rules with findings, "
+        f"{len(validation.rules_not_run)} skipped checks, mart guards "
+        f"{'passed' if validation.guards_ok else 'FAILED'}; data docs {validation.docs_index}"
+    )
+    for check, count in sorted(validation.staging_warnings.items()):
+        echo(f"  warning {check}: {count:,} rows")
+    for name in validation.unexpected_errors:
+        echo(f"  error: GX could not evaluate {name}")
+    echo(f"reports: {result.report_folder}")
+
+
+def print_totals(summary: dict) -> None:
+    totals = summary["totals"]
+    echo(
+        f"exposure: open {money(totals['open_exposure'])}, time-barred "
+        f"{money(totals['time_barred_exposure'])}, realized recoupments "
+        f"{money(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
+        f"{totals['claim_lines']:,} claim lines flagged (net paid {money(totals['net_paid'])})"
+    )
+
+
+def print_audit(audit: dict | None) -> None:
+    if not audit:
+        return
+    from transforms.audit import VERDICTS
+
+    verdicts = ", ".join(
+        f"{audit['verdicts'].get(name, 0)} {name.replace('_', ' ')}" for name in VERDICTS
+    )
+    echo(f"audit: {audit['audited_claims']} claim(s): {verdicts}")
+    estimate = audit["estimate"]
+    echo(
+        f"extrapolated to {audit['frame']['claims']:,} paid claims: point estimate "
+        f"{money(estimate['point_estimate'])}, lower limit (one-sided 90%) "
+        + (
+            money(estimate["lower_limit_90"])
+            if estimate["lower_limit_90"] is not None
+            else f"none ({estimate['reason']})"
+        )
+    )
+
+
+def print_backfill(result: BackfillResult) -> None:
+    if result.ingest is not None:
+        report = result.ingest
+        echo(
+            f"inbox: {len(report.by_status('loaded'))} files loaded, "
+            f"{len(report.by_status('rejected'))} rejected, "
+            f"{len(report.by_status('skipped'))} skipped (already in the ledger)"
+        )
+    assert result.summary is not None  # step "all" writes the report
+    print_totals(result.summary)
+    for rule, reason in sorted(result.skipped.items()):
+        echo(f"  skipped {rule}: {reason}")
+    print_audit(result.audit)
+    echo(f"reports: {result.report_folder}")
