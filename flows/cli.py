@@ -120,9 +120,13 @@ def run(
     settings.prepare_prefect()
     from prefect import tags
 
+    from flows import progress
     from flows.nightly import nightly
 
-    with tags("nightly"):
+    def to_stderr(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    with tags("nightly"), progress.narrating(to_stderr):
         result = nightly(
             inbox=inbox,
             db=db,

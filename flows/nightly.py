@@ -10,7 +10,7 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows import tasks
+from flows import progress, tasks
 from flows.lease import warehouse_lease
 from flows.settings import NIGHTLY_FLOW, store_for
 from transforms.ingest import IngestReport
@@ -43,14 +43,17 @@ def nightly(
     as_of = as_of or date.today()
     run_id = str(flow_run.get_id() or "local")
     with warehouse_lease(db, lock_wait, f"nightly {as_of} run {flow_run.get_name()}"):
+        progress.note(f"loading new files from {inbox}")
         loaded = tasks.ingest_inbox(inbox, db, store or store_for(db), run_id, lock_wait)
         tasks.rebuild_reference(db, lock_wait)
+        progress.note(f"building marts and findings as of {as_of}")
         evaluation = tasks.evaluate_rules(db, as_of, lock_wait, overrides)
+        progress.note("validating with Great Expectations")
         validation = tasks.validate(db, as_of, reports / "gx", lock_wait, overrides)
         scope = Scope.nightly()
-        paths = tasks.write_reports(
-            db, report_dir(reports, scope, as_of), as_of, scope, evaluation.skipped, lock_wait
-        )
+        folder = report_dir(reports, scope, as_of)
+        progress.note(f"writing reports to {folder}")
+        paths = tasks.write_reports(db, folder, as_of, scope, evaluation.skipped, lock_wait)
         rows = tasks.count_rows(db, lock_wait)
     tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(scope))
     return NightlyResult(

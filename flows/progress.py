@@ -5,7 +5,7 @@ command goes through a deployment it follows the task runs instead (``flows/remo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,3 +43,37 @@ def partition_done(event: PartitionDone) -> None:
     )
     for listener in list(_listeners):
         listener(event)
+
+
+# ---- step and file progress of a run, for the terminal ---------------------------------------
+
+Narrator = Callable[[str], None]
+_narrators: list[Narrator] = []
+
+
+@contextmanager
+def narrating(narrator: Narrator) -> Iterator[None]:
+    """Send the run's progress lines (``note``) to ``narrator`` too, e.g. standard error."""
+    _narrators.append(narrator)
+    try:
+        yield
+    finally:
+        _narrators.remove(narrator)
+
+
+def note(text: str) -> None:
+    """A progress line: to the run log (Prefect UI) when inside a run, and to any narrator."""
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    with suppress(MissingContextError):  # outside a run there is no run log
+        get_run_logger().info(text)
+    for narrator in list(_narrators):
+        narrator(text)
+
+
+def file_done(done: int, total: int, status: str, where: str) -> None:
+    """Every tenth of the inbox, the last file, and every rejected file get a line."""
+    step = max(1, total // 10)
+    if status == "rejected" or done == total or done % step == 0:
+        note(f"  file {done}/{total} {status}: {where}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows import progress
 from transforms import ingest, reference
 from transforms import reports as report_writer
 from transforms.reports import ReportPaths, Scope
@@ -52,12 +53,7 @@ def ingest_inbox(
 
 
 def _progress(done: int, total: int, outcome: ingest.FileOutcome) -> None:
-    from prefect.logging import get_run_logger
-
-    if outcome.status == "rejected" or done == total or done % 50 == 0:
-        get_run_logger().info(
-            "file %d/%d %s: %s/%s", done, total, outcome.status, outcome.feed, outcome.path.name
-        )
+    progress.file_done(done, total, outcome.status, f"{outcome.feed}/{outcome.path.name}")
 
 
 @task(name="rebuild-reference", cache_policy=NO_CACHE)

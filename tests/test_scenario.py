@@ -79,6 +79,15 @@ def test_run_completes_and_loads_every_file(scenario) -> None:
     run = scenario["run"]
     assert run.returncode == 0, run.stderr
     assert "6 files loaded, 0 rejected, 0 skipped" in run.stdout
+    # progress goes to standard error while the run works
+    for step in (
+        "loading new files from",
+        "  file 6/6 loaded: sessions/notes.csv",
+        "building marts and findings as of 2025-12-31",
+        "validating with Great Expectations",
+        "writing reports to",
+    ):
+        assert step in run.stderr
 
 
 def test_exposure_json_equals_the_hand_computed_figures(scenario) -> None:
