@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from transforms.x12.errors import Problem
 from transforms.x12.tables import DATE, MONEY, QTY, STR, STRS, build
-from transforms.x12.tokenizer import Transaction, check_se, check_tag, end_of_file
+from transforms.x12.tokenizer import Transaction, check_se, check_tag, each_segment, end_of_file
 from transforms.x12.values import Amounts, BadValue, Dates, Quantities
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
@@ -36,7 +36,6 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
 }  # fmt: skip
 
 DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})  # ICD-10 and ICD-9 principal/other
-PRIVATE = frozenset({"NM1", "N3", "N4", "DMG", "PER"})  # never quote their contents
 
 # where in the hierarchy the reader is
 HEADER, BILLING, SUBSCRIBER, PATIENT, CLAIM, CLAIM_NM1, OTHER_PAYER, LINE, LINE_NM1 = range(9)
@@ -86,19 +85,7 @@ class Claims837Reader:
         if submitted is None:
             raise Problem(st + 1, "BHT04 (creation date) is missing")
         s = _State(tx, submitted)
-        j = st + 2
-        for j in range(st + 2, len(segs)):
-            e = segs[j].split(d.element)
-            if e[0] == "SE":
-                break
-            try:
-                self._segment(s, e, j)
-            except BadValue as exc:
-                raise Problem(j, exc.describe(e, quote=e[0] not in PRIVATE)) from None
-            except IndexError:
-                raise Problem(j, f"{e[0]} has too few elements") from None
-        else:
-            raise end_of_file(segs, tx)
+        j = each_segment(segs, tx, st + 2, lambda e, j: self._segment(s, e, j))
         self._close_claim(s)
         check_se(segs, tx, j)
         if not s.claims:

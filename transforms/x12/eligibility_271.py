@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from transforms.x12.errors import Problem
 from transforms.x12.tables import DATE, STR, STRS, build
-from transforms.x12.tokenizer import Transaction, check_se, check_tag, end_of_file
+from transforms.x12.tokenizer import Transaction, check_se, check_tag, each_segment, end_of_file
 from transforms.x12.values import BadValue, Dates
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
@@ -36,7 +36,6 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
     ],
 }  # fmt: skip
 
-PRIVATE = frozenset({"NM1", "N3", "N4", "DMG", "PER"})  # never quote their contents
 ACTIVE = frozenset("12345")
 INACTIVE = frozenset("678")
 BEGIN_D8 = frozenset({"346", "356", "291"})
@@ -106,19 +105,7 @@ class Eligibility271Reader:
             "reject": None, "level": "", "member": None, "response": None, "in_ls": False,
             "seq": 0, "has_subscriber": False,
         }  # fmt: skip
-        j = st + 2
-        for j in range(st + 2, len(segs)):
-            e = segs[j].split(d.element)
-            if e[0] == "SE":
-                break
-            try:
-                self._segment(s, e, j)
-            except BadValue as exc:
-                raise Problem(j, exc.describe(e, quote=e[0] not in PRIVATE)) from None
-            except IndexError:
-                raise Problem(j, f"{e[0]} has too few elements") from None
-        else:
-            raise end_of_file(segs, tx)
+        j = each_segment(segs, tx, st + 2, lambda e, j: self._segment(s, e, j))
         self._close(s)
         check_se(segs, tx, j)
         if not s["seq"] and s["reject"]:

@@ -18,6 +18,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from transforms.x12.errors import Problem
+from transforms.x12.values import BadValue
 
 # GS08 versions recoup reads, and the transaction set (ST01) each one carries.
 VERSIONS = {
@@ -212,6 +213,31 @@ def end_of_file(segs: list[str], tx: Transaction) -> Problem:
         f"the file ends inside transaction {tx.control} (ST at segment {tx.st_index + 1}): "
         "no SE, GE or IEA follows; the file is truncated",
     )
+
+
+# Segments that carry names, addresses or birth dates: errors name the element, never the value.
+PRIVATE = frozenset({"NM1", "N3", "N4", "DMG", "PER"})
+
+
+def each_segment(
+    segs: list[str], tx: Transaction, start: int, handle: Callable[[list[str], int], None]
+) -> int:
+    """Hand every segment from ``start`` up to the transaction's SE to ``handle(elements,
+    index)``; a bad value or a short segment becomes a Problem at that segment. Returns the SE's
+    index (the caller checks it with ``check_se`` once it has closed its loops)."""
+    element = tx.delimiters.element
+    j = start
+    for j in range(start, len(segs)):
+        e = segs[j].split(element)
+        if e[0] == "SE":
+            return j
+        try:
+            handle(e, j)
+        except BadValue as exc:
+            raise Problem(j, exc.describe(e, quote=e[0] not in PRIVATE)) from None
+        except IndexError:
+            raise Problem(j, f"{e[0]} has too few elements") from None
+    raise end_of_file(segs, tx)
 
 
 @dataclass(slots=True)
