@@ -5,9 +5,11 @@ nothing itself) or one 2000D dependent loop; a dependent's member id is its subs
 the payer rejected the whole inquiry (AAA at 2100A/2100B) and no subscriber loop follows, the
 transaction yields one response with no member and the AAA03 reason.
 
-Coverage dates of an EB (docs/decisions.md, "Eligibility"): its own 2110 DTP segments, else the
-2100C/2100D ones. Begin: 346, 356, 291 (D8), or the first date of an RD8 on 346/356/291/307.
-End: 347, 357, or the second date of an RD8.
+Coverage dates of an EB (docs/decisions.md, "Eligibility"): its own 2110 DTP segments when they
+give a begin or an end, else the 2100C/2100D ones; the two levels are never mixed. Begin: 346, 356,
+291 (D8), or the first date of an RD8 on 346/356/291/307. End: 347, 357, or the second date of an
+RD8. A one-day 2100 date on 291/307/472 (D8, or RD8 with equal dates) is the date the payer answered
+for (``answered_for``), neither a begin nor an end: active that day, silent after it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("response_id", STR), ("benefit_seq", pa.int32()), ("eligibility_code", STR),
         ("coverage_status", STR), ("service_types", STRS), ("insurance_type", STR),
         ("plan_description", STR), ("coverage_begin", DATE), ("coverage_end", DATE),
-        ("date_qualifiers", STR),
+        ("date_qualifiers", STR), ("answered_for", DATE),
     ],
 }  # fmt: skip
 
@@ -41,6 +43,7 @@ INACTIVE = frozenset("678")
 BEGIN_D8 = frozenset({"346", "356", "291"})
 END_D8 = frozenset({"347", "357"})
 RANGE = frozenset({"346", "356", "291", "307", "347", "357"})
+ANSWERED = frozenset({"291", "307", "472"})
 
 Period = tuple[str, dt.date, dt.date | None]  # (qualifier, first date, second date of an RD8)
 
@@ -64,6 +67,20 @@ def coverage_dates(
             if end is None:
                 end, end_q = second, qualifier
     return begin, begin_q, end, end_q
+
+
+def answered_date(periods: list[Period]) -> tuple[list[Period], dt.date | None]:
+    """Split 2100 DTPs into the ones that give coverage dates and the date the payer answered
+    for: the first one-day date (a D8, or an RD8 whose dates are equal) on 291, 307 or 472."""
+    rest: list[Period] = []
+    answered = None
+    for period in periods:
+        qualifier, first, second = period
+        if qualifier in ANSWERED and (second is None or second == first):
+            answered = answered or first
+        else:
+            rest.append(period)
+    return rest, answered
 
 
 class Eligibility271Reader:
@@ -210,13 +227,16 @@ class Eligibility271Reader:
         for name, values in self.cols["stg.eligibility_responses"].items():
             values.append(row[name])
         cols = self.cols["stg.eligibility_benefits"]
-        sub_begin, sub_begin_q, sub_end, sub_end_q = coverage_dates(response["periods"])
+        sub_periods, sub_answered = answered_date(response["periods"])
+        sub_dates = coverage_dates(sub_periods)
         for seq, eb in enumerate(response["benefits"], start=1):
-            begin, begin_q, end, end_q = coverage_dates(eb["periods"])
-            if begin is None:
-                begin, begin_q = sub_begin, sub_begin_q
-            if end is None:
-                end, end_q = sub_end, sub_end_q
+            # the EB's own dates, else the loop's: never one from each (a loop's one-day answer
+            # date is not the end of an EB that gives its own begin)
+            own = coverage_dates(eb["periods"])
+            answered = None
+            if own[0] is None and own[2] is None:
+                own, answered = sub_dates, sub_answered
+            begin, begin_q, end, end_q = own
             used = [q for q in dict.fromkeys((begin_q, end_q)) if q]
             code = eb["code"]
             status = "active" if code in ACTIVE else "inactive" if code in INACTIVE else None
@@ -225,7 +245,7 @@ class Eligibility271Reader:
                 "coverage_status": status, "service_types": eb["types"],
                 "insurance_type": eb["insurance"], "plan_description": eb["plan"],
                 "coverage_begin": begin, "coverage_end": end,
-                "date_qualifiers": ",".join(used) or None,
+                "date_qualifiers": ",".join(used) or None, "answered_for": answered,
             }  # fmt: skip
             for name, values in cols.items():
                 values.append(benefit[name])

@@ -1,6 +1,7 @@
 -- mart.coverage_segments: per member and payer, the timeline cut into maximal pieces on which one
 -- statement wins, with its status (active | inactive). Dates no response speaks about have no row.
---   * an active EB speaks about begin..end (no begin: open-started, no end: open-ended);
+--   * an active EB speaks about begin..end (no begin: open-started, no end: open-ended); one with
+--     neither but with answered_for (a one-day 2100 date on 291/307/472) speaks about that day only;
 --     an inactive EB speaks about end+1.. (no end: check_date..) up to forever;
 --   * an active EB with an end also says coverage stops after it: it speaks about end+1..forever
 --     as inactive, below every explicit statement of its own response (so a later response with
@@ -13,7 +14,7 @@
 CREATE OR REPLACE TABLE mart.coverage_segments AS
 WITH benefits AS (
     SELECT c.member_id, c.payer_id, c.response_id, c.check_date, c.response_order,
-           b.coverage_status, b.coverage_begin, b.coverage_end
+           b.coverage_status, b.coverage_begin, b.coverage_end, b.answered_for
     FROM mart.eligibility_checks AS c
     JOIN stg.eligibility_benefits AS b
         ON b.file_sha256 = c.file_sha256 AND b.response_id = c.response_id
@@ -24,10 +25,14 @@ statements AS (
         member_id, payer_id, response_id, check_date,
         coverage_status AS status,
         response_order * 3 + CASE WHEN coverage_status = 'inactive' THEN 2 ELSE 1 END AS priority,
-        CASE WHEN coverage_status = 'active'
+        CASE WHEN coverage_status = 'active' AND coverage_begin IS NULL AND coverage_end IS NULL
+                  AND answered_for IS NOT NULL THEN answered_for
+             WHEN coverage_status = 'active'
              THEN coalesce(coverage_begin, DATE '0001-01-01')
              ELSE coalesce(coverage_end + 1, check_date) END AS speaks_from,
-        CASE WHEN coverage_status = 'active'
+        CASE WHEN coverage_status = 'active' AND coverage_begin IS NULL AND coverage_end IS NULL
+                  AND answered_for IS NOT NULL THEN answered_for
+             WHEN coverage_status = 'active'
              THEN coalesce(coverage_end, DATE '9999-12-31')
              ELSE DATE '9999-12-31' END AS speaks_to
     FROM benefits
