@@ -171,7 +171,8 @@ def test_good_271_values() -> None:
         for b in benefits
     ] == [
         ("1", "active", ["30", "MH"], date(2025, 1, 1), None, "346"),
-        ("6", "inactive", ["MH"], date(2025, 1, 1), date(2025, 6, 30), "346,347"),
+        # its own 2110 DTP*347 is its only date: the 2100 DTP*346 is not mixed in
+        ("6", "inactive", ["MH"], None, date(2025, 6, 30), "347"),
         ("B", None, ["MH"], date(2025, 1, 1), None, "346"),
         ("1", "active", ["30"], date(2025, 1, 1), date(2025, 12, 31), "291"),
     ]  # fmt: skip
