@@ -12,6 +12,7 @@ from transforms.reports.queries import named_queries
 
 FINDING_COLUMNS = (
     "claim_id",
+    "claim_key",
     "line_number",
     "payer_id",
     "member_id",
