@@ -203,9 +203,9 @@ def _row_check(
 
 
 def _unique(table: str) -> StructuralCheck:
-    keys = UNIQUE_BY.get(table, KEYS[table])
-    listed = ", ".join(keys)
-    label = keys[0] if len(keys) == 1 else f"({listed})"
+    named = KEYS[table]
+    label = named[0] if len(named) == 1 else f"({', '.join(named)})"
+    listed = ", ".join(UNIQUE_BY.get(table, named))
     return StructuralCheck(
         name=f"{table}: {label} unique per file",
         description=f"Each row of {table} has its own {label} within its file.",

@@ -20,20 +20,19 @@ from transforms.x12.values import Amounts, BadValue, Dates, Quantities
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
     "stg.claims": [
-        ("claim_id", STR), ("claim_seq", pa.int32()), ("interchange_control", STR),
-        ("transaction_control", STR),
+        ("claim_id", STR), ("interchange_control", STR), ("transaction_control", STR),
         ("submitted_date", DATE), ("billing_npi", STR), ("billing_tax_id", STR),
         ("payer_id", STR), ("payer_name", STR), ("member_id", STR),
         ("patient_is_subscriber", pa.bool_()), ("patient_key", STR), ("total_charge", MONEY),
         ("place_of_service", STR), ("frequency_code", STR), ("original_claim_ref", STR),
         ("prior_auth", STR), ("rendering_npi", STR), ("diagnosis_codes", STRS),
+        ("claim_seq", pa.int32()),  # order of the CLM in the file (a CLM01 may repeat)
     ],
     "stg.claim_lines": [
-        ("claim_id", STR), ("claim_seq", pa.int32()), ("line_number", pa.int32()),
-        ("procedure_code", STR),
+        ("claim_id", STR), ("line_number", pa.int32()), ("procedure_code", STR),
         ("modifiers", STRS), ("charge", MONEY), ("units", QTY), ("place_of_service", STR),
         ("date_of_service", DATE), ("date_of_service_end", DATE),
-        ("line_control_number", STR), ("rendering_npi", STR),
+        ("line_control_number", STR), ("rendering_npi", STR), ("claim_seq", pa.int32()),
     ],
 }  # fmt: skip
 
