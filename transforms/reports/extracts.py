@@ -12,7 +12,6 @@ from transforms.reports.queries import named_queries
 
 FINDING_COLUMNS = (
     "claim_id",
-    "claim_key",
     "line_number",
     "payer_id",
     "member_id",
@@ -27,6 +26,7 @@ FINDING_COLUMNS = (
     "payment_date",
     "lookback_months",
     "evidence",
+    "claim_key",  # tells apart two claims that share a CLM01 (a reused account number)
 )
 
 

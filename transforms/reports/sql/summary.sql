@@ -124,8 +124,7 @@ ORDER BY rendering_npi;
 -- name: findings_extract
 -- findings.csv / findings.parquet: one row per finding in scope.
 SELECT
-    claim_id, claim_key, line_number, payer_id, member_id, rendering_npi, billing_npi,
-    date_of_service, code, rule, net_paid, exposure, time_barred, payment_date, lookback_months,
-    evidence
+    claim_id, line_number, payer_id, member_id, rendering_npi, billing_npi, date_of_service,
+    code, rule, net_paid, exposure, time_barred, payment_date, lookback_months, evidence, claim_key
 FROM report_findings
 ORDER BY claim_id, claim_key, line_number, rule;
