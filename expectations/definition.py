@@ -3,8 +3,9 @@ thresholds that query uses by name.
 
 The query (``rules/<id with dots as underscores>.sql``) reads the mart and ref tables and returns
 one row per failing paid claim line: ``claim_key, claim_id, line_number, rule,
-exposure DECIMAL(18,2), evidence`` (JSON text); ``claim_key`` tells apart claims sharing a CLM01. Thresholds appear in it as ``{{ section.name }}`` placeholders and the
-as-of date as ``{{ as_of }}``; ``Rule.sql`` renders them. The same text feeds the findings table
+exposure DECIMAL(18,2), evidence`` (JSON text); ``claim_key`` tells apart claims sharing a
+CLM01. Thresholds appear in it as ``{{ section.name }}`` placeholders and the as-of date as
+``{{ as_of }}``; ``Rule.sql`` renders them. The same text feeds the findings table
 (``catalog.run_rules``), the data-quality suite and the documentation.
 """
 

@@ -91,10 +91,13 @@ def test_two_claims_with_one_clm01_are_each_paid_by_their_own_clp() -> None:
         # one member, one provider, one code on two claims with one CLM01, but not one date:
         # no duplicate, and each line's findings stay its own
         assert kit.findings("billing.duplicate") == []
-        assert kit.rows(
-            "SELECT claim_key, line_number, count(*) FROM mart.findings GROUP BY ALL "
-            "HAVING count(*) > 1"
-        ) == []
+        assert (
+            kit.rows(
+                "SELECT claim_key, line_number, count(*) FROM mart.findings GROUP BY ALL "
+                "HAVING count(*) > 1"
+            )
+            == []
+        )
 
 
 def test_a_true_duplicate_under_two_clm01s_still_fires_once() -> None:
@@ -118,9 +121,11 @@ def test_a_resubmission_with_the_same_dates_is_the_same_claim() -> None:
     kit.claim("A100", [Line("90837", charge="200.00")], date_of_service=JUNE_3)  # frequency 1 again
     kit.build()
     assert claims(kit) == [(FIRST, "1", False, 2), (SECOND, "1", False, 1)]
-    assert kit.rows(
-        "SELECT claim_key, line_number, code FROM mart.claim_lines ORDER BY ALL"
-    ) == [(FIRST, 1, "90837"), (SECOND, 1, "90834"), (SECOND, 2, "90785")]
+    assert kit.rows("SELECT claim_key, line_number, code FROM mart.claim_lines ORDER BY ALL") == [
+        (FIRST, 1, "90837"),
+        (SECOND, 1, "90834"),
+        (SECOND, 2, "90785"),
+    ]
 
 
 def test_a_replacement_with_ref_f8_replaces_the_named_claim_only() -> None:

@@ -154,7 +154,9 @@ def test_a_repeated_clm01_is_two_claims_not_a_defect() -> None:
     # practices reuse account numbers as patient control numbers (SPEC "Structural checks")
     result = read("duplicate_claim.837")
     claims = result.tables["stg.claims"].to_pylist()
-    assert [(c["claim_id"], c["claim_seq"], c["total_charge"], c["frequency_code"]) for c in claims] == [
+    assert [
+        (c["claim_id"], c["claim_seq"], c["total_charge"], c["frequency_code"]) for c in claims
+    ] == [
         ("CLM001", 1, Decimal("300.00"), "1"),
         ("CLM001", 2, Decimal("250.00"), "7"),
     ]  # fmt: skip
