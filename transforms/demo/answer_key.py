@@ -121,7 +121,9 @@ def line_facts(truth: ClientTruth) -> list[LineFacts]:
     line_rows = {(r.claim_id, r.line_number): r for r in truth.sessions if r.line_number}
     claim_rows = {r.claim_id: r for r in truth.sessions if r.line_number is None}
     for fact in facts.values():
-        fact.row = line_rows.get(fact.key, claim_rows.get(fact.claim.claim_id))
+        # the sessions feed names a claim by CLM01 (decisions.md "Sessions and audit samples")
+        claim_id = fact.claim.claim_id
+        fact.row = line_rows.get((claim_id, fact.line_number), claim_rows.get(claim_id))
     return list(facts.values())
 
 
