@@ -54,9 +54,9 @@ _LISTED = 5  # identifiers named in a partial-skip reason before "and N more"
 # Enriches one rule's failing lines into mart.findings rows. time_barred: payment_date +
 # look-back months < as_of (strictly: on the anniversary the payment can still be recouped).
 _FINDINGS_INSERT = """
-INSERT INTO mart.findings
+INSERT INTO mart.findings BY NAME
 SELECT
-    l.claim_id, l.line_number, l.payer_id, l.member_id, l.patient_key, l.rendering_npi,
+    l.claim_key, l.claim_id, l.line_number, l.payer_id, l.member_id, l.patient_key, l.rendering_npi,
     l.billing_npi, l.date_of_service, l.service_month, l.code, f.rule, l.net_paid,
     CAST(f.exposure AS DECIMAL(18,2)) AS exposure,
     coalesce(
@@ -73,7 +73,7 @@ SELECT
 FROM (
 {rule_sql}
 ) AS f
-JOIN mart.paid_lines AS l USING (claim_id, line_number)
+JOIN mart.paid_lines AS l USING (claim_key, line_number)
 LEFT JOIN mart.payer_policies AS p ON p.payer_id = l.payer_id
 WHERE {months_filter}
 """
@@ -270,7 +270,7 @@ def run_rules(
         duplicates = _scalar(
             con,
             "SELECT count(*) FROM (SELECT 1 FROM mart.findings "
-            "GROUP BY claim_id, line_number, rule HAVING count(*) > 1)",
+            "GROUP BY claim_key, line_number, rule HAVING count(*) > 1)",
         )
         if duplicates:
             raise RuntimeError(

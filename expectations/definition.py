@@ -2,9 +2,10 @@
 thresholds that query uses by name.
 
 The query (``rules/<id with dots as underscores>.sql``) reads the mart and ref tables and returns
-one row per failing paid claim line: ``claim_id, line_number, rule, exposure DECIMAL(18,2),
-evidence`` (JSON text). Thresholds appear in it as ``{{ section.name }}`` placeholders and the
-as-of date as ``{{ as_of }}``; ``Rule.sql`` renders them. The same text feeds the findings table
+one row per failing paid claim line: ``claim_key, claim_id, line_number, rule,
+exposure DECIMAL(18,2), evidence`` (JSON text); ``claim_key`` tells apart claims sharing a
+CLM01. Thresholds appear in it as ``{{ section.name }}`` placeholders and the as-of date as
+``{{ as_of }}``; ``Rule.sql`` renders them. The same text feeds the findings table
 (``catalog.run_rules``), the data-quality suite and the documentation.
 """
 
@@ -19,7 +20,7 @@ from expectations.config import RulesConfig
 from transforms.models import SqlValue, placeholders, render_sql
 
 RULES_DIR = Path(__file__).parent / "rules"
-FINDING_COLUMNS = ("claim_id", "line_number", "rule", "exposure", "evidence")
+FINDING_COLUMNS = ("claim_key", "claim_id", "line_number", "rule", "exposure", "evidence")
 
 Needs = Literal["sessions", "eligibility"]
 

@@ -69,6 +69,12 @@ KEYS: dict[str, tuple[str, ...]] = {
     "stg.sessions": ("claim_id", "line_number"),
 }
 UNIQUE_KEYS = tuple(table for table in KEYS if table != "stg.remit_adjustments")  # CAS: no seq
+# A CLM01 may repeat in one 837P (practices reuse account numbers): what must be unique there is
+# the CLM's position (claim_seq); CSV claims have none and stay unique by claim_id.
+UNIQUE_BY: dict[str, tuple[str, ...]] = {
+    "stg.claims": ("claim_id", "claim_seq"),
+    "stg.claim_lines": ("claim_id", "claim_seq", "line_number"),
+}
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "stg.claims": ("claim_id", "member_id", "payer_id", "billing_npi"),
@@ -197,9 +203,9 @@ def _row_check(
 
 
 def _unique(table: str) -> StructuralCheck:
-    keys = KEYS[table]
-    listed = ", ".join(keys)
-    label = keys[0] if len(keys) == 1 else f"({listed})"
+    named = KEYS[table]
+    label = named[0] if len(named) == 1 else f"({', '.join(named)})"
+    listed = ", ".join(UNIQUE_BY.get(table, named))
     return StructuralCheck(
         name=f"{table}: {label} unique per file",
         description=f"Each row of {table} has its own {label} within its file.",
@@ -336,6 +342,7 @@ def _line_after_submission() -> StructuralCheck:
             " || CAST(c.submitted_date AS VARCHAR) AS problem\n"
             f"FROM {table} AS t\n"
             "JOIN stg.claims AS c ON c.file_sha256 = t.file_sha256 AND c.claim_id = t.claim_id\n"
+            "    AND c.claim_seq IS NOT DISTINCT FROM t.claim_seq\n"
             "WHERE t.date_of_service > c.submitted_date"
         ),
     )

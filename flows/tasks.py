@@ -136,7 +136,7 @@ def stale_months(db: Path, as_of: date, months: list[date], lock_wait: float) ->
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         rows = con.execute(
             "SELECT DISTINCT f.service_month FROM mart.findings AS f "
-            "LEFT JOIN mart.line_payments AS p USING (claim_id, line_number) "
+            "LEFT JOIN mart.line_payments AS p USING (claim_key, line_number) "
             f"WHERE f.service_month IN ({', '.join('?' for _ in months)}) "
             "AND (f.as_of <> ? OR p.net_paid IS NULL OR f.net_paid <> p.net_paid) ORDER BY 1",
             [*months, as_of],

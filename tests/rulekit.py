@@ -111,7 +111,11 @@ class Kit:
         place_of_service: str = "11",
         frequency_code: str = "1",
         file_sha256: str | None = None,
+        original_claim_ref: str | None = None,
+        claim_seq: int | None = None,
     ) -> str:
+        """A claim (stg.claims + stg.claim_lines) in a new file, or in ``file_sha256`` at position
+        ``claim_seq`` (give it when one file holds a CLM01 twice)."""
         sha = file_sha256 or self.file("claims")
         self.insert(
             "stg.claims",
@@ -127,6 +131,8 @@ class Kit:
                 "place_of_service": place_of_service,
                 "frequency_code": frequency_code,
                 "rendering_npi": rendering_npi,
+                "original_claim_ref": original_claim_ref,
+                "claim_seq": claim_seq,
             },
         )
         for position, line in enumerate(lines, start=1):
@@ -144,6 +150,7 @@ class Kit:
                     "date_of_service": line.date_of_service or date_of_service,
                     "line_control_number": line.line_control_number,
                     "rendering_npi": line.rendering_npi,
+                    "claim_seq": claim_seq,
                 },
             )
         self._claim_dates[claim_id] = (
@@ -180,8 +187,10 @@ class Kit:
         payment_date: date = PAID_ON,
         payer_id: str = "P1",
         payment: tuple[str, str] | None = None,
+        payer_claim_control: str | None = None,
     ) -> tuple[str, str]:
-        """A CLP for ``claim_id`` with its SVC lines (none: a claim-level payment of claim_paid)."""
+        """A CLP for ``claim_id`` with its SVC lines (none: a claim-level payment of claim_paid);
+        ``payer_claim_control`` is its CLP07."""
         sha, payment_id = payment or self.payment(payment_date=payment_date, payer_id=payer_id)
         claim_seq = next(self._serial)
         paid = (
@@ -198,6 +207,7 @@ class Kit:
                 "claim_id": claim_id,
                 "status_code": status,
                 "paid_amount": paid,
+                "payer_claim_control": payer_claim_control,
             },
         )
         for line_seq, line in enumerate(lines, start=1):

@@ -89,7 +89,7 @@ def test_manifest_totals_are_sums_over_the_key(default_inbox: Path) -> None:
     open_line: dict[tuple[str, str], Decimal] = {}
     barred_line: dict[tuple[str, str], Decimal] = {}
     for row in rows:
-        line, exposure = (row["claim_id"], row["line_number"]), Decimal(row["exposure"])
+        line, exposure = (row["claim_key"], row["line_number"]), Decimal(row["exposure"])
         target = barred_line if row["time_barred"] == "true" else open_line
         target[line] = max(target.get(line, Decimal(0)), exposure)
         if row["time_barred"] == "false":

@@ -31,16 +31,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
         con.execute("COMMIT")
         build_models(con, as_of)
         result = run_rules(con, as_of)
+        # keyed by claim_key: the demo plants CLM01s reused on several claims
         found = {
-            (claim_id, line, rule): (exposure, barred)
-            for claim_id, line, rule, exposure, barred in con.execute(
-                "SELECT claim_id, line_number, rule, exposure, time_barred FROM mart.findings"
+            (claim_key, line, rule): (exposure, barred)
+            for claim_key, line, rule, exposure, barred in con.execute(
+                "SELECT claim_key, line_number, rule, exposure, time_barred FROM mart.findings"
             ).fetchall()
         }
     key = {}
     with (inbox / "answer_key.csv").open() as handle:
         for row in csv.DictReader(handle):
-            key[(row["claim_id"], int(row["line_number"]), row["rule"])] = (
+            key[(row["claim_key"], int(row["line_number"]), row["rule"])] = (
                 Decimal(row["exposure"]),
                 row["time_barred"].lower() in ("true", "1"),
             )
@@ -176,3 +177,24 @@ def test_rerun_gives_byte_identical_exposure_json_and_findings_csv(reports) -> N
     first, second = reports["folders"]
     for name in ("exposure.json", "findings.csv"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_reused_clm01s_are_claims_of_their_own(demo) -> None:
+    """The demo's Riverbend bills some clients under their account number: one CLM01 on many
+    claims. Each is its own claim, every CLP finds its own claim, and the key covers them."""
+    with open_warehouse(demo["db"]) as con:
+        reused = con.execute(
+            "SELECT claim_id, count(*) FROM mart.claims WHERE claim_id LIKE 'ACCT%' "
+            "GROUP BY claim_id HAVING count(*) > 1"
+        ).fetchall()
+        unmatched = con.execute(
+            "SELECT count(*) FROM mart.unmatched_remittances WHERE claim_id LIKE 'ACCT%'"
+        ).fetchall()
+        keys = con.execute(
+            "SELECT count(DISTINCT claim_key), count(DISTINCT claim_id) FROM mart.paid_lines "
+            "WHERE claim_id LIKE 'ACCT%'"
+        ).fetchall()
+    assert len(reused) >= 5 and sum(n for _, n in reused) >= 20
+    assert unmatched == [(0,)]
+    assert keys[0][0] > keys[0][1] > 0
+    assert any(claim_key.startswith("ACCT") for claim_key, _, _ in demo["key"])

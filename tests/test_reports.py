@@ -342,6 +342,9 @@ def test_findings_csv_and_parquet_rows(scenario: tuple[Kit, RulesResult], tmp_pa
         ["C5", "1", "P2", "M1", R1, "1111111111", "2024-02-05", "90834",
          "documentation.note_missing", "90.10", "90.10", "true", "2024-03-01", "6"],
     ]  # fmt: skip
+    assert [row[15] for row in rows[1:]] == [  # claim_key: CLM01 ~ first date of service
+        "C1~2024-06-03", "C2~2024-06-03", "C2~2024-06-03", "C4~2024-06-03", "C5~2024-02-05",
+    ]  # fmt: skip
     evidence = [json.loads(row[14]) for row in rows[1:]]
     assert evidence[0]["minutes"] == 40 and evidence[0]["supported_code"] == "90834"
     parquet = duckdb.sql(

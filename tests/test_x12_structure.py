@@ -42,8 +42,6 @@ BAD = {
     "bad_date.837": (56, "DTP", "DTP03 '20250230' is not a real date"),
     "unknown_version.837": (2, "GS", "GS08 '005010X223A2' is not a supported version"),
     "version_4010.837": (1, "ISA", "ISA12 '00401': only X12 version 5010 (00501) is supported"),
-    "duplicate_claim.837": (45, "CLM", "CLM01 'CLM001' repeats the claim id of the CLM at "
-                                       "segment 21"),
     "bad_birth_date.837": (44, "DMG", "DMG02 is not a real date"),
 }  # fmt: skip
 
@@ -149,6 +147,26 @@ def test_good_837_values() -> None:
         ("CLM001", 2, "02", date(2025, 10, 1), None, "2222222227"),  # SV105; 2420A
         ("CLM002", 1, "02", date(2025, 9, 10), date(2025, 9, 12), "1234567893"),  # claim DTP
         ("CLM002", 2, "02", date(2025, 9, 15), None, "1234567893"),  # billing NPI
+    ]  # fmt: skip
+
+
+def test_a_repeated_clm01_is_two_claims_not_a_defect() -> None:
+    # practices reuse account numbers as patient control numbers (SPEC "Structural checks")
+    result = read("duplicate_claim.837")
+    claims = result.tables["stg.claims"].to_pylist()
+    assert [
+        (c["claim_id"], c["claim_seq"], c["total_charge"], c["frequency_code"]) for c in claims
+    ] == [
+        ("CLM001", 1, Decimal("300.00"), "1"),
+        ("CLM001", 2, Decimal("250.00"), "7"),
+    ]  # fmt: skip
+    lines = result.tables["stg.claim_lines"].to_pylist()
+    assert [(x["claim_id"], x["claim_seq"], x["line_number"], x["procedure_code"], x["charge"])
+            for x in lines] == [
+        ("CLM001", 1, 1, "90837", Decimal("180.00")),
+        ("CLM001", 1, 2, "90785", Decimal("120.00")),
+        ("CLM001", 2, 1, "90834", Decimal("130.00")),
+        ("CLM001", 2, 2, "90834", Decimal("120.00")),
     ]  # fmt: skip
 
 

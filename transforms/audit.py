@@ -89,6 +89,7 @@ def read_claim_ids(path: Path) -> list[str]:
 
 _WINDOW_LINES = """
 SELECT
+    cl.claim_key,
     cl.claim_id,
     cl.line_number,
     cl.payer_id,
@@ -100,8 +101,8 @@ SELECT
     coalesce(e.time_barred_exposure, 0) AS time_barred_exposure,
     coalesce(e.findings, 0) AS findings
 FROM mart.claim_lines AS cl
-LEFT JOIN mart.line_payments AS p USING (claim_id, line_number)
-LEFT JOIN mart.line_exposure AS e USING (claim_id, line_number)
+LEFT JOIN mart.line_payments AS p USING (claim_key, line_number)
+LEFT JOIN mart.line_exposure AS e USING (claim_key, line_number)
 WHERE cl.date_of_service BETWEEN {{ start }} AND {{ end }}
   AND ({{ payer_id }} IS NULL OR cl.payer_id = {{ payer_id }})
 """
@@ -118,15 +119,15 @@ ORDER BY claim_id
 _AUDITED_LINES = f"""
 SELECT w.*, s.minutes, s.note_signed_at
 FROM ({_WINDOW_LINES}) AS w
-LEFT JOIN mart.sessions_by_line AS s USING (claim_id, line_number)
+LEFT JOIN mart.sessions_by_line AS s USING (claim_key, line_number)
 WHERE list_contains({{{{ claim_ids }}}}, w.claim_id)
-ORDER BY w.claim_id, w.line_number
+ORDER BY w.claim_id, w.date_of_service, w.claim_key, w.line_number
 """
 
 _AUDITED_FINDINGS = f"""
-SELECT f.claim_id, f.line_number, f.rule, f.exposure, f.time_barred, f.evidence
+SELECT f.claim_key, f.claim_id, f.line_number, f.rule, f.exposure, f.time_barred, f.evidence
 FROM mart.findings AS f
-SEMI JOIN ({_WINDOW_LINES}) AS w USING (claim_id, line_number)
+SEMI JOIN ({_WINDOW_LINES}) AS w USING (claim_key, line_number)
 WHERE list_contains({{{{ claim_ids }}}}, f.claim_id)
 ORDER BY f.claim_id, f.line_number, f.rule
 """
@@ -223,7 +224,8 @@ def audit_claims(
                             ),
                         }
                         for f in findings
-                        if f["claim_id"] == claim_id and f["line_number"] == line["line_number"]
+                        if f["claim_key"] == line["claim_key"]
+                        and f["line_number"] == line["line_number"]
                     ],
                 }
             )

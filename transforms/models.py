@@ -22,6 +22,7 @@ MODELS_DIR = Path(__file__).parent / "sql" / "models"
 
 # Dependency order: each model reads only staging, ref and the models above it.
 MODELS: tuple[str, ...] = (
+    "mart_claims",
     "mart_claim_lines",
     "mart_line_payment_events",
     "mart_line_payments",

@@ -5,7 +5,7 @@
 WITH copies AS (
     SELECT
         l.*,
-        min(l.claim_id) OVER same_service <> max(l.claim_id) OVER same_service AS several_claims,
+        min(l.claim_key) OVER same_service <> max(l.claim_key) OVER same_service AS several_claims,
         row_number() OVER first_paid AS copy_rank,
         first_value(l.claim_id) OVER first_paid AS kept_claim_id,
         first_value(l.line_number) OVER first_paid AS kept_line_number,
@@ -18,10 +18,11 @@ WITH copies AS (
         ),
         first_paid AS (
             PARTITION BY l.patient_key, l.rendering_npi, l.date_of_service, l.code, l.modifier_set
-            ORDER BY l.first_payment_date NULLS LAST, l.claim_id, l.line_number
+            ORDER BY l.first_payment_date NULLS LAST, l.claim_id, l.claim_key, l.line_number
         )
 )
 SELECT
+    claim_key,
     claim_id,
     line_number,
     'billing.duplicate' AS rule,

@@ -7,12 +7,12 @@ WITH addons AS (
     WHERE l.code IN (SELECT addon_code FROM ref.addon_primaries WHERE relation = 'requires')
 ),
 companions AS (
-    SELECT a.claim_id, a.line_number, r.relation, p.code AS companion_code
+    SELECT a.claim_key, a.claim_id, a.line_number, r.relation, p.code AS companion_code
     FROM addons AS a
     JOIN mart.paid_lines AS p
         ON p.patient_key = a.patient_key AND p.rendering_npi = a.rendering_npi
         AND p.date_of_service = a.date_of_service
-        AND NOT (p.claim_id = a.claim_id AND p.line_number = a.line_number)
+        AND NOT (p.claim_key = a.claim_key AND p.line_number = a.line_number)
     JOIN ref.addon_primaries AS r
         ON r.addon_code = a.code
         AND length(p.code) = length(r.primary_from)
@@ -20,6 +20,7 @@ companions AS (
 ),
 verdicts AS (
     SELECT
+        claim_key,
         claim_id,
         line_number,
         list_sort(list(DISTINCT companion_code) FILTER (WHERE relation = 'requires')) AS primaries,
@@ -29,6 +30,7 @@ verdicts AS (
     GROUP BY ALL
 )
 SELECT
+    a.claim_key,
     a.claim_id,
     a.line_number,
     'coding.addon_without_primary' AS rule,
@@ -41,5 +43,5 @@ SELECT
         'forbidden_codes_found', coalesce(v.forbidden, []::VARCHAR[])
     ) AS VARCHAR) AS evidence
 FROM addons AS a
-LEFT JOIN verdicts AS v USING (claim_id, line_number)
+LEFT JOIN verdicts AS v USING (claim_key, line_number)
 WHERE coalesce(len(v.primaries), 0) = 0 OR coalesce(len(v.forbidden), 0) > 0

@@ -57,6 +57,7 @@ outliers AS (
     WHERE robust_z > {{ outlier.z }} AND share_90837 >= {{ outlier.share }}
 )
 SELECT
+    w.claim_key,
     w.claim_id,
     w.line_number,
     'coding.high_level_outlier' AS rule,

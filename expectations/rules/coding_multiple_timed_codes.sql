@@ -9,11 +9,11 @@ WITH timed AS (
         min(l.code) OVER same_session <> max(l.code) OVER same_session AS several_codes,
         row_number() OVER (
             PARTITION BY l.patient_key, l.rendering_npi, l.date_of_service
-            ORDER BY l.net_paid DESC, l.claim_id, l.line_number
+            ORDER BY l.net_paid DESC, l.claim_id, l.claim_key, l.line_number
         ) AS paid_rank,
         row_number() OVER (
             PARTITION BY l.patient_key, l.rendering_npi, l.date_of_service, l.code
-            ORDER BY l.net_paid DESC, l.claim_id, l.line_number
+            ORDER BY l.net_paid DESC, l.claim_id, l.claim_key, l.line_number
         ) AS rank_within_code,
         first_value(l.claim_id) OVER kept_order AS kept_claim_id,
         first_value(l.line_number) OVER kept_order AS kept_line_number,
@@ -25,11 +25,12 @@ WITH timed AS (
         same_session AS (PARTITION BY l.patient_key, l.rendering_npi, l.date_of_service),
         kept_order AS (
             PARTITION BY l.patient_key, l.rendering_npi, l.date_of_service
-            ORDER BY l.net_paid DESC, l.claim_id, l.line_number
+            ORDER BY l.net_paid DESC, l.claim_id, l.claim_key, l.line_number
             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
         )
 )
 SELECT
+    claim_key,
     claim_id,
     line_number,
     'coding.multiple_timed_codes' AS rule,

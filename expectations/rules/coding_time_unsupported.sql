@@ -16,16 +16,17 @@ short_lines AS (
     SELECT l.*, t.family, t.min_minutes, s.minutes
     FROM mart.paid_lines AS l
     JOIN timed AS t ON t.code = l.code
-    JOIN mart.sessions_by_line AS s USING (claim_id, line_number)
+    JOIN mart.sessions_by_line AS s USING (claim_key, line_number)
     WHERE s.minutes IS NOT NULL AND s.minutes < t.min_minutes
 ),
 supported AS (
-    SELECT x.claim_id, x.line_number, arg_max(t.code, t.min_minutes) AS supported_code
+    SELECT x.claim_key, x.claim_id, x.line_number, arg_max(t.code, t.min_minutes) AS supported_code
     FROM short_lines AS x
     JOIN timed AS t ON t.family = x.family AND t.min_minutes <= x.minutes
     GROUP BY ALL
 )
 SELECT
+    x.claim_key,
     x.claim_id,
     x.line_number,
     'coding.time_unsupported' AS rule,
@@ -43,5 +44,5 @@ SELECT
         'net_paid', x.net_paid
     ) AS VARCHAR) AS evidence
 FROM short_lines AS x
-LEFT JOIN supported AS s USING (claim_id, line_number)
+LEFT JOIN supported AS s USING (claim_key, line_number)
 LEFT JOIN mart.allowed_amounts AS a ON a.payer_id = x.payer_id AND a.code = s.supported_code

@@ -1,6 +1,7 @@
 -- coding.units_over_limit: a paid line whose units exceed its code's per-day limit
 -- (ref.unit_limits). Exposure: net paid x (units - limit) / units, rounded half to even to cents.
 SELECT
+    l.claim_key,
     l.claim_id,
     l.line_number,
     'coding.units_over_limit' AS rule,

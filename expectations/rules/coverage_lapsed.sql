@@ -17,6 +17,7 @@ lapsed AS (
 ),
 nearest AS (
     SELECT
+        x.claim_key,
         x.claim_id,
         x.line_number,
         max(sp.span_end) FILTER (WHERE sp.span_end < x.date_of_service) AS covered_until,
@@ -26,6 +27,7 @@ nearest AS (
     GROUP BY ALL
 )
 SELECT
+    x.claim_key,
     x.claim_id,
     x.line_number,
     'coverage.lapsed' AS rule,
@@ -41,4 +43,4 @@ SELECT
         'covered_from', n.covered_from
     ) AS VARCHAR) AS evidence
 FROM lapsed AS x
-LEFT JOIN nearest AS n USING (claim_id, line_number)
+LEFT JOIN nearest AS n USING (claim_key, line_number)

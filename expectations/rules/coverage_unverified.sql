@@ -2,6 +2,7 @@
 -- within unverified_days on or before the date of service. Evaluated when the warehouse holds any
 -- eligibility response. Exposure: 0 (a warning).
 SELECT
+    l.claim_key,
     l.claim_id,
     l.line_number,
     'coverage.unverified' AS rule,

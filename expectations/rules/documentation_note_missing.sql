@@ -7,6 +7,7 @@ WITH feeding_providers AS (
     SEMI JOIN stg.sessions AS s ON s.claim_id = cl.claim_id
 )
 SELECT
+    l.claim_key,
     l.claim_id,
     l.line_number,
     'documentation.note_missing' AS rule,
@@ -18,5 +19,5 @@ SELECT
     ) AS VARCHAR) AS evidence
 FROM mart.paid_lines AS l
 SEMI JOIN feeding_providers AS p ON p.billing_npi = l.billing_npi
-LEFT JOIN mart.sessions_by_line AS s USING (claim_id, line_number)
+LEFT JOIN mart.sessions_by_line AS s USING (claim_key, line_number)
 WHERE s.claim_id IS NULL OR s.note_signed_at IS NULL

@@ -11,7 +11,7 @@ WITH scored_dates AS (
         max(s.phq9) AS phq9,
         max(s.gad7) AS gad7
     FROM mart.paid_lines AS l
-    JOIN mart.sessions_by_line AS s USING (claim_id, line_number)
+    JOIN mart.sessions_by_line AS s USING (claim_key, line_number)
     WHERE s.phq9 IS NOT NULL OR s.gad7 IS NOT NULL
     GROUP BY ALL
 ),
@@ -32,6 +32,7 @@ recent_runs AS (
     )
 )
 SELECT
+    l.claim_key,
     l.claim_id,
     l.line_number,
     'necessity.no_step_down' AS rule,

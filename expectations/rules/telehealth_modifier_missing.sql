@@ -3,6 +3,7 @@
 -- (mart.payer_policies: the payer's row, else '*'; not required when neither says). Exposure: net
 -- paid.
 SELECT
+    l.claim_key,
     l.claim_id,
     l.line_number,
     'telehealth.modifier_missing' AS rule,

@@ -21,13 +21,15 @@ FAMILIES = (("90837", "90834", "90832"), ("90838", "90836", "90833"))
 
 
 class Finding(NamedTuple):
-    """One expected finding (exposure in cents)."""
+    """One expected finding (exposure in cents); ``claim_key`` tells apart claims that share a
+    CLM01 (CLM01 + '~' + first date of service, docs/decisions.md "Claim identity")."""
 
     claim_id: str
     line_number: int
     rule: str
     exposure: int
     time_barred: bool
+    claim_key: str
 
 
 @dataclass(slots=True)
@@ -48,8 +50,13 @@ class LineFacts:
 
     @property
     def key(self) -> tuple[str, int]:
-        """(claim_id, line_number)."""
-        return (self.claim.claim_id, self.line_number)
+        """(claim_key, line_number)."""
+        return (self.claim.claim_key, self.line_number)
+
+    @property
+    def order(self) -> tuple[str, str, int]:
+        """How the rules order lines: claim id, claim key, line number."""
+        return (self.claim.claim_id, self.claim.claim_key, self.line_number)
 
 
 def allowed(fees: dict[tuple[str, str], int], payer_id: str, code: str) -> int | None:
@@ -66,8 +73,10 @@ def downcode_exposure(fees: dict[tuple[str, str], int], fact: LineFacts, code: s
 def line_facts(truth: ClientTruth) -> list[LineFacts]:
     """Every claim line with its net paid, payment dates and EHR row (decisions.md matching)."""
     facts = {}
-    by_claim: dict[str, list[LineFacts]] = defaultdict(list)
+    by_claim: dict[str, list[LineFacts]] = defaultdict(list)  # claim_key -> its lines
+    keys_of: dict[str, list[str]] = defaultdict(list)  # CLM01 -> claim keys (a CLM01 may repeat)
     for claim in truth.claims:
+        keys_of[claim.claim_id].append(claim.claim_key)
         for ln in claim.lines:
             fact = LineFacts(
                 claim,
@@ -79,23 +88,32 @@ def line_facts(truth: ClientTruth) -> list[LineFacts]:
                 ln.place_of_service,
             )
             facts[fact.key] = fact
-            by_claim[claim.claim_id].append(fact)
+            by_claim[claim.claim_key].append(fact)
     controls = {
-        (c.claim_id, ln.line_control): ln.line_number
+        (c.claim_key, ln.line_control): ln.line_number
         for c in truth.claims
         for ln in c.lines
         if ln.line_control
     }
     for event in truth.remits:
+        # the claim of this CLP: among the claims with its CLM01, the one whose lines have the
+        # remittance lines' codes and dates
+        key = max(
+            keys_of[event.claim_id],
+            key=lambda k: sum(
+                any((f.code, f.dos) == (rl.code, rl.date_of_service) for f in by_claim[k])
+                for rl in event.lines
+            ),
+        )
         for rl in event.lines:
-            number = controls.get((event.claim_id, rl.line_control)) if rl.line_control else None
+            number = controls.get((key, rl.line_control)) if rl.line_control else None
             if number is None:
                 number = next(
                     f.line_number
-                    for f in by_claim[event.claim_id]
+                    for f in by_claim[key]
                     if (f.code, f.modifiers, f.dos) == (rl.code, rl.modifiers, rl.date_of_service)
                 )
-            fact = facts[(event.claim_id, number)]
+            fact = facts[(key, number)]
             fact.net += rl.paid
             if rl.paid > 0:
                 fact.first_paid = min(fact.first_paid or event.pay_date, event.pay_date)
@@ -103,7 +121,9 @@ def line_facts(truth: ClientTruth) -> list[LineFacts]:
     line_rows = {(r.claim_id, r.line_number): r for r in truth.sessions if r.line_number}
     claim_rows = {r.claim_id: r for r in truth.sessions if r.line_number is None}
     for fact in facts.values():
-        fact.row = line_rows.get(fact.key, claim_rows.get(fact.claim.claim_id))
+        # the sessions feed names a claim by CLM01 (decisions.md "Sessions and audit samples")
+        claim_id = fact.claim.claim_id
+        fact.row = line_rows.get((claim_id, fact.line_number), claim_rows.get(claim_id))
     return list(facts.values())
 
 
@@ -184,18 +204,25 @@ def evaluate_client(
     for visit in same_visit.values():
         timed = [o for o in visit if o.code in pr.PSYCHOTHERAPY_CODES]
         if len({o.code for o in timed}) >= 2:
-            keep = min(timed, key=lambda o: (-o.net, o.key))
+            keep = min(timed, key=lambda o: (-o.net, o.order))
             found.extend((o, "coding.multiple_timed_codes", o.net) for o in timed if o is not keep)
     copies: dict[tuple, list[LineFacts]] = defaultdict(list)
     for f in paid:
         c = f.claim
         copies[(c.member_id, c.rendering_npi, f.dos, f.code, tuple(sorted(f.modifiers)))].append(f)
     for group in copies.values():
-        if len({o.claim.claim_id for o in group}) >= 2:
-            ordered = sorted(group, key=lambda o: (o.first_paid, o.key))
+        if len({o.claim.claim_key for o in group}) >= 2:
+            ordered = sorted(group, key=lambda o: (o.first_paid, o.order))
             found.extend((o, "billing.duplicate", o.net) for o in ordered[1:])
     findings = [
-        Finding(f.claim.claim_id, f.line_number, rule, exposure, time_barred(f, as_of))
+        Finding(
+            f.claim.claim_id,
+            f.line_number,
+            rule,
+            exposure,
+            time_barred(f, as_of),
+            f.claim.claim_key,
+        )
         for f, rule, exposure in found
     ]
     return findings, facts

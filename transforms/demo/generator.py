@@ -74,7 +74,14 @@ class Tally:
 
 def _key_row(writer: Any, f: Finding) -> None:
     writer.writerow(
-        [f.claim_id, f.line_number, f.rule, money(f.exposure), str(f.time_barred).lower()]
+        [
+            f.claim_id,
+            f.line_number,
+            f.rule,
+            money(f.exposure),
+            str(f.time_barred).lower(),
+            f.claim_key,
+        ]
     )
 
 
@@ -92,7 +99,7 @@ def _spill(buckets: Buckets, truth: ClientTruth) -> None:
 
 
 def _check(truth: ClientTruth, findings: list[Finding]) -> None:
-    found = {(f.claim_id, f.line_number, f.rule) for f in findings}
+    found = {(f.claim_key, f.line_number, f.rule) for f in findings}
     if found != truth.planted:
         raise PlantMismatch(
             f"unplanted findings {sorted(found - truth.planted)[:5]}, "
@@ -140,7 +147,7 @@ def generate(
         (work / "candidates.csv").open("w", newline="", encoding="utf-8") as cand_handle,
     ):
         key = csv.writer(key_handle, lineterminator="\n")
-        key.writerow(["claim_id", "line_number", "rule", "exposure", "time_barred"])
+        key.writerow(["claim_id", "line_number", "rule", "exposure", "time_barred", "claim_key"])
         candidates = csv.writer(cand_handle, lineterminator="\n")
         while ctx.claims_done < claims:
             truth = simulate_client(ctx, clients, claims - ctx.claims_done)
@@ -149,7 +156,7 @@ def generate(
             _check(truth, findings)
             by_line: dict[tuple[str, int], list[Finding]] = defaultdict(list)
             for f in findings:
-                by_line[(f.claim_id, f.line_number)].append(f)
+                by_line[(f.claim_key, f.line_number)].append(f)
                 tally.finding(f)
                 tally.planted[f.rule] += 1
                 _key_row(key, f)
@@ -173,6 +180,7 @@ def generate(
                         [
                             fact.claim.rendering_npi,
                             fact.claim.claim_id,
+                            fact.claim.claim_key,
                             fact.line_number,
                             payer,
                             fact.net,
@@ -219,10 +227,14 @@ def generate(
 def _outlier_findings(path: Path, flagged: set[str], key: Any, tally: Tally) -> None:
     """Second pass over the 90837 candidates: findings for the flagged providers."""
     with path.open(newline="", encoding="utf-8") as handle:
-        for npi, claim_id, line, payer, net, exposure, barred, prior in csv.reader(handle):
+        for npi, claim_id, claim_key, line, payer, net, exposure, barred, prior in csv.reader(
+            handle
+        ):
             if npi not in flagged:
                 continue
-            finding = Finding(claim_id, int(line), OUTLIER_RULE, int(exposure), barred == "1")
+            finding = Finding(
+                claim_id, int(line), OUTLIER_RULE, int(exposure), barred == "1", claim_key
+            )
             _key_row(key, finding)
             tally.finding(finding)
             tally.planted[OUTLIER_RULE] += 1

@@ -49,6 +49,11 @@ class Claim(NamedTuple):
     diagnoses: tuple[str, ...]
     lines: tuple[ClaimLine, ...]
 
+    @property
+    def claim_key(self) -> str:
+        """CLM01 + '~' + first date of service: tells apart claims that reuse one CLM01."""
+        return f"{self.claim_id}~{min(ln.date_of_service for ln in self.lines).isoformat()}"
+
 
 class Adjustment(NamedTuple):
     """A CAS triple."""

@@ -93,6 +93,8 @@ class Context:
     counters: dict[str, list[int]] = field(default_factory=dict)  # npi -> [sessions, 90837s]
     claims_done: int = 0
     next_claim: int = 1
+    #: CLM01 of the clients whose practice bills under the client's account number
+    accounts: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.quotas = Quotas(self.claims)
@@ -106,6 +108,11 @@ class Context:
         """A new CLM01 patient control number."""
         self.next_claim += 1
         return f"PCN{self.next_claim - 1:08d}"
+
+    def account_or_new(self, index: int) -> str:
+        """The CLM01 of a client's next claim: its account number when its practice reuses
+        account numbers as patient control numbers (every claim of that client), else a new one."""
+        return self.accounts.get(index) or self.claim_id()
 
 
 def period_end(day: date, as_of: date) -> date:
@@ -173,6 +180,11 @@ def simulate_client(ctx: Context, index: int, limit: int) -> ClientTruth:
     }
     truth = ClientTruth([], [], [], _responses(plan, payer, make), [], set())
     diagnoses = tuple(rng.sample(pr.DIAGNOSES, rng.randint(1, 2)))
+    if not group.sends_sessions and index % 2 == 0:
+        # Riverbend bills every other client's sessions under the client's account number: one
+        # CLM01 on many claims, each with its own date of service and its own 835 CLP (no draw
+        # of the random stream changes, so every other figure of the demo stays as it was)
+        ctx.accounts[index] = f"ACCT{index:07d}"
     state = SessionPlan.start(rng, provider, group.sends_sessions)
     for t, dos in enumerate(plan.billed):
         if ctx.claims_done >= ctx.claims:
@@ -185,7 +197,7 @@ def simulate_client(ctx: Context, index: int, limit: int) -> ClientTruth:
             state,
             t,
             dos,
-            (group, provider, payer, patient, member_id, diagnoses),
+            (group, provider, payer, patient, member_id, diagnoses, index),
         )
     return truth
 
@@ -200,7 +212,7 @@ def _session(
     dos: date,
     who: tuple,
 ) -> None:
-    group, provider, payer, patient, member_id, diagnoses = who
+    group, provider, payer, patient, member_id, diagnoses, index = who
     submitted = period_end(dos, ctx.as_of)
     pay = first_pay_date(rng, submitted, payer.payer_id)
     roll = rng.random()
@@ -220,7 +232,18 @@ def _session(
     session = choose_session(rng, ctx, state, provider, payer, t, kind)
     claims = [
         _claim(
-            ctx, rng, session, dos, submitted, group, provider, payer, patient, member_id, diagnoses
+            ctx,
+            rng,
+            session,
+            dos,
+            submitted,
+            group,
+            provider,
+            payer,
+            patient,
+            member_id,
+            diagnoses,
+            ctx.account_or_new(index),
         )
     ]
     if kind == "dup":
@@ -291,8 +314,8 @@ def _claim(
     patient: Patient,
     member_id: str,
     diagnoses: tuple[str, ...],
+    claim_id: str,
 ) -> Claim:
-    claim_id = ctx.claim_id()
     on_line = rng.random() < 0.1
     lines = []
     for number, (code, units) in enumerate(session.codes, start=1):
@@ -357,7 +380,7 @@ def _plant(
             rule_set.add("billing.duplicate")
     for line_number, rule_set in rules.items():
         if nets[line_number - 1] > 0:
-            truth.planted.update((claim.claim_id, line_number, r) for r in rule_set)
+            truth.planted.update((claim.claim_key, line_number, r) for r in rule_set)
 
 
 def _takeback(

@@ -198,11 +198,11 @@ def top_lines_from_tables(
 ) -> list[dict[str, Any]]:
     """The lines to fix first (largest open exposure), each with its findings in plain words."""
     lines = rows(con, "top_lines", {"limit": limit})
-    keys = [f"{line['claim_id']}#{line['line_number']}" for line in lines]
+    keys = [f"{line['claim_key']}#{line['line_number']}" for line in lines]
     reasons: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     for finding in rows(con, "line_findings", {"line_keys": keys}):
         evidence = json.loads(finding["evidence"]) if finding["evidence"] else {}
-        reasons[f"{finding['claim_id']}#{finding['line_number']}"].append(
+        reasons[f"{finding['claim_key']}#{finding['line_number']}"].append(
             {
                 "rule": finding["rule"],
                 "exposure": money(finding["exposure"]),
@@ -212,6 +212,7 @@ def top_lines_from_tables(
     return [
         {
             "claim_id": line["claim_id"],
+            "claim_key": line["claim_key"],
             "line_number": line["line_number"],
             "payer_id": line["payer_id"],
             "rendering_npi": line["rendering_npi"],

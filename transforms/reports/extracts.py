@@ -26,6 +26,7 @@ FINDING_COLUMNS = (
     "payment_date",
     "lookback_months",
     "evidence",
+    "claim_key",  # tells apart two claims that share a CLM01 (a reused account number)
 )
 
 

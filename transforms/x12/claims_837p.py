@@ -26,12 +26,13 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("patient_is_subscriber", pa.bool_()), ("patient_key", STR), ("total_charge", MONEY),
         ("place_of_service", STR), ("frequency_code", STR), ("original_claim_ref", STR),
         ("prior_auth", STR), ("rendering_npi", STR), ("diagnosis_codes", STRS),
+        ("claim_seq", pa.int32()),  # order of the CLM in the file (a CLM01 may repeat)
     ],
     "stg.claim_lines": [
         ("claim_id", STR), ("line_number", pa.int32()), ("procedure_code", STR),
         ("modifiers", STRS), ("charge", MONEY), ("units", QTY), ("place_of_service", STR),
         ("date_of_service", DATE), ("date_of_service_end", DATE),
-        ("line_control_number", STR), ("rendering_npi", STR),
+        ("line_control_number", STR), ("rendering_npi", STR), ("claim_seq", pa.int32()),
     ],
 }  # fmt: skip
 
@@ -57,7 +58,7 @@ class Claims837Reader:
             table: {name: [] for name, _ in schema} for table, schema in SCHEMAS.items()
         }
         self.amounts, self.quantities, self.dates = Amounts(), Quantities(), Dates()
-        self.claim_ids: dict[str, int] = {}  # CLM01 -> 1-based segment position of its CLM
+        self.claim_seq = 0  # CLMs read so far in this file (a CLM01 may repeat: see claim_seq)
         self.tags: set[str] = set()
 
     def tables(self) -> dict[str, pa.Table]:
@@ -68,8 +69,9 @@ class Claims837Reader:
         """Read one 837P (ST at ``tx.st_index``); returns the index of its SE.
 
         Raises Problem for a missing BHT/NM1*IL/NM1*PR/CLM01/CLM02, an LX without an SV1
-        procedure code or without a date of service, a repeated CLM01, a bad date or amount,
-        a malformed composite, or an unclosed transaction.
+        procedure code or without a date of service, a bad date or amount, a malformed composite,
+        or an unclosed transaction. A repeated CLM01 is no defect (practices reuse account
+        numbers): each CLM gets its own ``claim_seq``, its order in the file.
         """
         d = tx.delimiters
         st = tx.st_index
@@ -190,13 +192,7 @@ class Claims837Reader:
         if len(e) < 3 or not e[1] or not e[2]:
             raise Problem(j, "CLM needs CLM01 (claim id) and CLM02 (total charge)")
         claim_id = e[1]
-        if claim_id in self.claim_ids:
-            raise Problem(
-                j,
-                f"CLM01 '{claim_id}' repeats the claim id of the CLM at segment "
-                f"{self.claim_ids[claim_id]}; claim ids must be unique in a file",
-            )
-        self.claim_ids[claim_id] = j + 1
+        self.claim_seq += 1
         pos = freq = None
         if len(e) > 5 and e[5]:
             parts = e[5].split(comp)
@@ -216,7 +212,8 @@ class Claims837Reader:
         else:
             key = s.member_id
         s.claim = {
-            "claim_id": claim_id, "interchange_control": s.tx.interchange_control,
+            "claim_id": claim_id, "claim_seq": self.claim_seq,
+            "interchange_control": s.tx.interchange_control,
             "transaction_control": s.tx.control, "submitted_date": s.submitted,
             "billing_npi": s.billing_npi, "billing_tax_id": s.billing_tax_id,
             "payer_id": s.payer_id, "payer_name": s.payer_name, "member_id": s.member_id,
@@ -295,7 +292,7 @@ class Claims837Reader:
                 "(DTP*472 on the line or the claim)",
             )
         cols = self.cols["stg.claim_lines"]
-        row: dict[str, Any] = dict(line, claim_id=claim["claim_id"])
+        row: dict[str, Any] = dict(line, claim_id=claim["claim_id"], claim_seq=claim["claim_seq"])
         row["date_of_service"], row["date_of_service_end"] = dos
         row["place_of_service"] = line["place_of_service"] or claim["place_of_service"]
         row["rendering_npi"] = line["rendering_npi"] or claim["rendering_npi"] or s.billing_npi

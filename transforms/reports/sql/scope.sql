@@ -8,6 +8,7 @@
 -- time-barred as a whole, since all findings of a line share its payment date and look-back).
 CREATE OR REPLACE TEMP TABLE report_lines AS
 SELECT
+    cl.claim_key,
     cl.claim_id,
     cl.line_number,
     cl.payer_id,
@@ -26,8 +27,8 @@ SELECT
     coalesce(e.rules, []::VARCHAR[]) AS rules,
     coalesce(e.findings, 0) AS findings
 FROM mart.claim_lines AS cl
-JOIN mart.line_payments AS p USING (claim_id, line_number)
-LEFT JOIN mart.line_exposure AS e USING (claim_id, line_number)
+JOIN mart.line_payments AS p USING (claim_key, line_number)
+LEFT JOIN mart.line_exposure AS e USING (claim_key, line_number)
 WHERE ({{ start }} IS NULL OR cl.date_of_service >= {{ start }})
   AND ({{ end }} IS NULL OR cl.date_of_service <= {{ end }})
   AND ({{ payer_id }} IS NULL OR cl.payer_id = {{ payer_id }})
@@ -37,7 +38,7 @@ WHERE ({{ start }} IS NULL OR cl.date_of_service >= {{ start }})
 CREATE OR REPLACE TEMP TABLE report_findings AS
 SELECT f.*
 FROM mart.findings AS f
-SEMI JOIN report_lines AS l USING (claim_id, line_number);
+SEMI JOIN report_lines AS l USING (claim_key, line_number);
 
 -- report_claims: claim ids in scope. A claim is in scope when its latest submission has a line in
 -- scope; voided claims count too (their lines left mart.claim_lines, but a reversal of a voided

@@ -8,7 +8,7 @@ SELECT
     count(*) FILTER (WHERE f.as_of <> {{ as_of }}) AS other_as_of,
     count(*) FILTER (WHERE f.net_paid <> l.net_paid) AS other_net_paid
 FROM report_findings AS f
-JOIN report_lines AS l USING (claim_id, line_number);
+JOIN report_lines AS l USING (claim_key, line_number);
 
 -- name: totals
 SELECT
@@ -94,19 +94,19 @@ ORDER BY 1;
 -- name: top_lines
 -- The lines to fix first: largest open exposure, then claim id and line number (deterministic).
 SELECT
-    claim_id, line_number, payer_id, rendering_npi, date_of_service, code, net_paid,
+    claim_key, claim_id, line_number, payer_id, rendering_npi, date_of_service, code, net_paid,
     open_exposure, rules
 FROM report_lines
 WHERE open_exposure > 0
-ORDER BY open_exposure DESC, claim_id, line_number
+ORDER BY open_exposure DESC, claim_id, claim_key, line_number
 LIMIT {{ limit }};
 
 -- name: line_findings
 -- The findings of the given lines (for the plain-words reasons), largest exposure first.
-SELECT claim_id, line_number, rule, exposure, evidence
+SELECT claim_key, claim_id, line_number, rule, exposure, evidence
 FROM report_findings
-WHERE list_contains({{ line_keys }}, claim_id || '#' || line_number)
-ORDER BY claim_id, line_number, exposure DESC, rule;
+WHERE list_contains({{ line_keys }}, claim_key || '#' || line_number)
+ORDER BY claim_id, claim_key, line_number, exposure DESC, rule;
 
 -- name: recoupments
 -- Realized recoupments: those naming unknown claims first (someone must find out what they
@@ -125,6 +125,6 @@ ORDER BY rendering_npi;
 -- findings.csv / findings.parquet: one row per finding in scope.
 SELECT
     claim_id, line_number, payer_id, member_id, rendering_npi, billing_npi, date_of_service,
-    code, rule, net_paid, exposure, time_barred, payment_date, lookback_months, evidence
+    code, rule, net_paid, exposure, time_barred, payment_date, lookback_months, evidence, claim_key
 FROM report_findings
-ORDER BY claim_id, line_number, rule;
+ORDER BY claim_id, claim_key, line_number, rule;

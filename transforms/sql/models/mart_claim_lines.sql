@@ -1,29 +1,16 @@
--- mart.claim_lines: one row per line of the current submission of every claim.
--- The current submission of a claim id is the latest (ledger received time, then position in the
--- load); a void (frequency 8) removes the claim, a replacement (7) simply is the latest.
--- stg.claim_lines carries no submission sequence, so when one file holds a claim id twice the
--- lines of that file are taken once per line number, the last loaded winning.
+-- mart.claim_lines: one row per line of the current submission of every claim (mart.claims).
+-- claim_key tells apart two claims that share a CLM01 (claim_id); a voided claim (frequency 8 as
+-- its latest submission) has no lines here. Lines are those of the current submission (file and
+-- CLM position); when a CSV file holds a line number twice the last loaded wins.
 CREATE OR REPLACE TABLE mart.claim_lines AS
-WITH claims AS (
-    SELECT c.*, c.rowid AS load_position
-    FROM stg.claims AS c
-),
-submissions AS (
-    SELECT
-        c.*,
-        f.received_at,
-        f.file_name,
-        row_number() OVER (
-            PARTITION BY c.claim_id
-            ORDER BY f.received_at DESC NULLS LAST, c.load_position DESC
-        ) AS recency
-    FROM claims AS c
+WITH current_claims AS (
+    SELECT k.claim_key, k.frequency_code, c.* EXCLUDE (frequency_code), f.received_at, f.file_name
+    FROM mart.claims AS k
+    JOIN stg.claims AS c
+        ON c.file_sha256 = k.file_sha256 AND c.claim_id = k.claim_id
+        AND coalesce(c.claim_seq, 0) = k.claim_seq
     LEFT JOIN ledger.files AS f ON f.file_sha256 = c.file_sha256
-),
-current_claims AS (
-    SELECT *
-    FROM submissions
-    WHERE recency = 1 AND coalesce(frequency_code, '1') <> '8'
+    WHERE NOT k.voided
 ),
 lines AS (
     SELECT l.*, l.rowid AS load_position
@@ -31,16 +18,20 @@ lines AS (
 ),
 current_lines AS (
     SELECT
+        c.claim_key,
         l.*,
         list_filter(coalesce(l.modifiers, []::VARCHAR[]), lambda m: m IS NOT NULL AND m <> '')
             AS clean_modifiers
     FROM lines AS l
-    SEMI JOIN current_claims AS c ON c.file_sha256 = l.file_sha256 AND c.claim_id = l.claim_id
+    JOIN current_claims AS c
+        ON c.file_sha256 = l.file_sha256 AND c.claim_id = l.claim_id
+        AND coalesce(c.claim_seq, 0) = coalesce(l.claim_seq, 0)
     QUALIFY row_number() OVER (
-        PARTITION BY l.file_sha256, l.claim_id, l.line_number ORDER BY l.load_position DESC
+        PARTITION BY c.claim_key, l.line_number ORDER BY l.load_position DESC
     ) = 1
 )
 SELECT
+    l.claim_key,
     l.claim_id,
     l.line_number,
     coalesce(c.patient_key, c.member_id) AS patient_key,
@@ -63,4 +54,4 @@ SELECT
     c.file_name,
     c.received_at
 FROM current_lines AS l
-JOIN current_claims AS c ON c.file_sha256 = l.file_sha256 AND c.claim_id = l.claim_id;
+JOIN current_claims AS c USING (claim_key);

@@ -1,9 +1,14 @@
 -- mart.line_payment_events: every amount an 835 carried (as known at as_of), matched to the claim
 -- line it pays, or left unmatched (line_number null) with the reason.
---   * a service line (SVC) matches a line of the claim whose CLM01 = CLP01: by REF*6R when a claim
---     line has the same control number, else by submitted code (SVC06 when the payer changed the
---     code, else SVC01), modifiers (ordered) and date of service; equal candidates are paired in
---     order (k-th remit line to k-th claim line).
+--   * the claim: among the claims (mart.claims) whose CLM01 = CLP01 (a CLM01 can name several
+--     claims, docs/decisions.md "Claim identity"), the one with most remittance lines whose code
+--     and date of service match one of its lines, then most remittance lines (or the CLP's
+--     statement dates) inside its dates of service, then the one whose REF*F8 = CLP07, then a
+--     current claim over a voided one, then the latest dates;
+--   * a service line (SVC) matches a line of that claim: by REF*6R when a claim line has the same
+--     control number, else by submitted code (SVC06 when the payer changed the code, else SVC01),
+--     modifiers (ordered) and date of service; equal candidates are paired in order (k-th remit
+--     line to k-th claim line).
 --   * a claim payment (CLP) without SVC lines is allocated over the claim's lines by charge, cents
 --     rounded half to even, the remainder on the last line.
 CREATE OR REPLACE TABLE mart.line_payment_events AS
@@ -12,15 +17,73 @@ WITH payments AS (
     FROM stg.remit_payments
     WHERE payment_date IS NULL OR payment_date <= {{ as_of }}
 ),
-remit_claims AS (
+remit_claims_known AS (
     SELECT rc.*, p.payment_date, p.payer_id AS remit_payer_id
     FROM stg.remit_claims AS rc
     JOIN payments AS p ON p.file_sha256 = rc.file_sha256 AND p.payment_id = rc.payment_id
 ),
+-- what each remittance claim says about the service: its lines' codes and dates, else the CLP's
+-- statement dates
+remit_services AS (
+    SELECT
+        rc.file_sha256, rc.payment_id, rc.claim_seq, rc.claim_id, rl.line_seq,
+        coalesce(rl.original_procedure_code, rl.procedure_code) AS code,
+        coalesce(rl.date_of_service, rc.statement_start, rc.statement_end) AS date_begin,
+        coalesce(rl.date_of_service_end, rl.date_of_service, rc.statement_end, rc.statement_start)
+            AS date_end
+    FROM remit_claims_known AS rc
+    LEFT JOIN stg.remit_lines AS rl
+        ON rl.file_sha256 = rc.file_sha256 AND rl.payment_id = rc.payment_id
+        AND rl.claim_seq = rc.claim_seq
+),
+line_hits AS (
+    SELECT s.file_sha256, s.payment_id, s.claim_seq, cl.claim_key, count(DISTINCT s.line_seq) AS hits
+    FROM remit_services AS s
+    JOIN mart.claim_lines AS cl
+        ON cl.claim_id = s.claim_id AND cl.code = s.code
+        AND cl.date_of_service BETWEEN s.date_begin AND s.date_end
+    GROUP BY ALL
+),
+date_hits AS (
+    SELECT s.file_sha256, s.payment_id, s.claim_seq, k.claim_key, count(*) AS hits
+    FROM remit_services AS s
+    JOIN mart.claims AS k
+        ON k.claim_id = s.claim_id AND k.span_begin <= s.date_end AND s.date_begin <= k.span_end
+    GROUP BY ALL
+),
+chosen_claims AS (
+    SELECT rc.file_sha256, rc.payment_id, rc.claim_seq, k.claim_key, k.voided
+    FROM remit_claims_known AS rc
+    JOIN mart.claims AS k ON k.claim_id = rc.claim_id
+    LEFT JOIN line_hits AS lh
+        ON lh.file_sha256 = rc.file_sha256 AND lh.payment_id = rc.payment_id
+        AND lh.claim_seq = rc.claim_seq AND lh.claim_key = k.claim_key
+    LEFT JOIN date_hits AS dh
+        ON dh.file_sha256 = rc.file_sha256 AND dh.payment_id = rc.payment_id
+        AND dh.claim_seq = rc.claim_seq AND dh.claim_key = k.claim_key
+    QUALIFY row_number() OVER (
+        PARTITION BY rc.file_sha256, rc.payment_id, rc.claim_seq
+        ORDER BY
+            coalesce(lh.hits, 0) DESC,
+            coalesce(dh.hits, 0) DESC,
+            coalesce(list_contains(k.payer_claim_controls, rc.payer_claim_control), FALSE) DESC,
+            k.voided ASC,
+            k.span_begin DESC,
+            k.claim_key DESC
+    ) = 1
+),
+remit_claims AS (
+    SELECT rc.*, ch.claim_key, coalesce(ch.voided, FALSE) AS claim_voided
+    FROM remit_claims_known AS rc
+    LEFT JOIN chosen_claims AS ch
+        ON ch.file_sha256 = rc.file_sha256 AND ch.payment_id = rc.payment_id
+        AND ch.claim_seq = rc.claim_seq
+),
 remit_lines AS (
     SELECT
         rl.file_sha256, rl.payment_id, rl.claim_seq, rl.line_seq,
-        rc.claim_id, rc.status_code, rc.payment_date, rc.remit_payer_id,
+        rc.claim_id, rc.claim_key, rc.claim_voided, rc.status_code, rc.payment_date,
+        rc.remit_payer_id,
         coalesce(rl.original_procedure_code, rl.procedure_code) AS submitted_code,
         list_filter(coalesce(rl.modifiers, []::VARCHAR[]), lambda m: m IS NOT NULL AND m <> '')
             AS modifiers,
@@ -36,7 +99,7 @@ by_control AS (
     SELECT r.file_sha256, r.payment_id, r.claim_seq, r.line_seq, min(cl.line_number) AS line_number
     FROM remit_lines AS r
     JOIN mart.claim_lines AS cl
-        ON cl.claim_id = r.claim_id AND cl.line_control_number = r.line_control_number
+        ON cl.claim_key = r.claim_key AND cl.line_control_number = r.line_control_number
     GROUP BY ALL
 ),
 unmatched_by_control AS (
@@ -55,14 +118,15 @@ unmatched_by_control AS (
 ),
 claim_line_ordinals AS (
     SELECT
-        claim_id, line_number, code, date_of_service,
+        claim_key, line_number, code, date_of_service,
         array_to_string(modifiers, ':') AS modifier_key,
         row_number() OVER same_attributes AS line_ordinal,
-        count(*) OVER (PARTITION BY claim_id, code, array_to_string(modifiers, ':'), date_of_service)
-            AS candidates
+        count(*) OVER (
+            PARTITION BY claim_key, code, array_to_string(modifiers, ':'), date_of_service
+        ) AS candidates
     FROM mart.claim_lines
     WINDOW same_attributes AS (
-        PARTITION BY claim_id, code, array_to_string(modifiers, ':'), date_of_service
+        PARTITION BY claim_key, code, array_to_string(modifiers, ':'), date_of_service
         ORDER BY line_number
     )
 ),
@@ -70,7 +134,7 @@ by_attributes AS (
     SELECT r.file_sha256, r.payment_id, r.claim_seq, r.line_seq, cl.line_number
     FROM unmatched_by_control AS r
     JOIN claim_line_ordinals AS cl
-        ON cl.claim_id = r.claim_id AND cl.code = r.submitted_code
+        ON cl.claim_key = r.claim_key AND cl.code = r.submitted_code
         AND cl.modifier_key = r.modifier_key
         AND cl.date_of_service = coalesce(r.date_of_service, cl.date_of_service)
     QUALIFY row_number() OVER (
@@ -78,18 +142,10 @@ by_attributes AS (
         ORDER BY (cl.line_ordinal = least(r.remit_ordinal, cl.candidates)) DESC, cl.line_number
     ) = 1
 ),
-current_claim_ids AS (
-    SELECT DISTINCT claim_id FROM mart.claim_lines
-),
--- submitted but not current: the latest submission voided the claim (frequency 8)
-voided_claim_ids AS (
-    SELECT DISTINCT claim_id FROM stg.claims
-    EXCEPT
-    SELECT claim_id FROM current_claim_ids
-),
 service_line_events AS (
     SELECT
-        r.file_sha256, r.payment_id, r.claim_seq, r.line_seq, r.claim_id, r.status_code,
+        r.file_sha256, r.payment_id, r.claim_seq, r.line_seq, r.claim_id, r.claim_key,
+        r.status_code,
         r.payment_date, r.remit_payer_id, r.submitted_code AS procedure_code, r.modifiers,
         r.date_of_service AS remit_date_of_service,
         'service_line' AS source,
@@ -99,9 +155,8 @@ service_line_events AS (
         CAST(coalesce(r.paid_amount, 0) AS DECIMAL(18,2)) AS amount,
         CASE
             WHEN b.line_number IS NOT NULL OR a.line_number IS NOT NULL THEN NULL
-            WHEN k.claim_id IS NULL AND r.claim_id IN (SELECT claim_id FROM voided_claim_ids)
-                THEN 'the claim was voided (frequency 8)'
-            WHEN k.claim_id IS NULL THEN 'no current claim with this CLP01'
+            WHEN r.claim_voided THEN 'the claim was voided (frequency 8)'
+            WHEN r.claim_key IS NULL THEN 'no current claim with this CLP01'
             ELSE 'no line of the claim with this REF*6R or code, modifiers and date'
         END AS unmatched_reason
     FROM remit_lines AS r
@@ -111,7 +166,6 @@ service_line_events AS (
     LEFT JOIN by_attributes AS a
         ON a.file_sha256 = r.file_sha256 AND a.payment_id = r.payment_id
         AND a.claim_seq = r.claim_seq AND a.line_seq = r.line_seq
-    LEFT JOIN current_claim_ids AS k ON k.claim_id = r.claim_id
 ),
 claim_level AS (
     SELECT rc.*
@@ -122,7 +176,7 @@ claim_level AS (
 ),
 allocation_weights AS (
     SELECT
-        rc.file_sha256, rc.payment_id, rc.claim_seq, rc.claim_id, rc.status_code,
+        rc.file_sha256, rc.payment_id, rc.claim_seq, rc.claim_id, rc.claim_key, rc.status_code,
         rc.payment_date, rc.remit_payer_id, cl.line_number,
         CAST(coalesce(rc.paid_amount, 0) * 100 AS HUGEINT) AS paid_cents,
         CAST(coalesce(cl.charge, 0) * 100 AS HUGEINT) AS charge_cents,
@@ -132,7 +186,7 @@ allocation_weights AS (
             PARTITION BY rc.file_sha256, rc.payment_id, rc.claim_seq ORDER BY cl.line_number DESC
         ) = 1 AS is_last_line
     FROM claim_level AS rc
-    JOIN mart.claim_lines AS cl ON cl.claim_id = rc.claim_id
+    JOIN mart.claim_lines AS cl ON cl.claim_key = rc.claim_key
     WINDOW claim_payment AS (PARTITION BY rc.file_sha256, rc.payment_id, rc.claim_seq)
 ),
 allocation_shares AS (
@@ -147,7 +201,7 @@ allocation_shares AS (
 allocation_events AS (
     SELECT
         file_sha256, payment_id, claim_seq, CAST(NULL AS INTEGER) AS line_seq, claim_id,
-        status_code, payment_date, remit_payer_id, CAST(NULL AS VARCHAR) AS procedure_code,
+        claim_key, status_code, payment_date, remit_payer_id, CAST(NULL AS VARCHAR) AS procedure_code,
         CAST(NULL AS VARCHAR[]) AS modifiers, CAST(NULL AS DATE) AS remit_date_of_service,
         'claim_allocation' AS source, 'charge_allocation' AS matched_by, line_number,
         mart.cents_to_money(
@@ -162,16 +216,15 @@ allocation_events AS (
 unallocated_claims AS (
     SELECT
         rc.file_sha256, rc.payment_id, rc.claim_seq, CAST(NULL AS INTEGER) AS line_seq,
-        rc.claim_id, rc.status_code, rc.payment_date, rc.remit_payer_id,
+        rc.claim_id, rc.claim_key, rc.status_code, rc.payment_date, rc.remit_payer_id,
         CAST(NULL AS VARCHAR) AS procedure_code, CAST(NULL AS VARCHAR[]) AS modifiers,
         CAST(NULL AS DATE) AS remit_date_of_service, 'claim_allocation' AS source,
         CAST(NULL AS VARCHAR) AS matched_by, CAST(NULL AS INTEGER) AS line_number,
         CAST(coalesce(rc.paid_amount, 0) AS DECIMAL(18,2)) AS amount,
-        CASE WHEN rc.claim_id IN (SELECT claim_id FROM voided_claim_ids)
-             THEN 'the claim was voided (frequency 8)'
+        CASE WHEN rc.claim_voided THEN 'the claim was voided (frequency 8)'
              ELSE 'no current claim with this CLP01' END AS unmatched_reason
     FROM claim_level AS rc
-    ANTI JOIN current_claim_ids AS k ON k.claim_id = rc.claim_id
+    WHERE rc.claim_key IS NULL OR rc.claim_voided
 )
 SELECT * FROM service_line_events
 UNION ALL BY NAME

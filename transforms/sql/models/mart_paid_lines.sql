@@ -6,5 +6,5 @@ SELECT
     p.first_payment_date,
     p.payment_date
 FROM mart.claim_lines AS cl
-JOIN mart.line_payments AS p USING (claim_id, line_number)
+JOIN mart.line_payments AS p USING (claim_key, line_number)
 WHERE p.net_paid > 0;

@@ -1,7 +1,8 @@
 -- mart.sessions_by_line: the session row that documents each current claim line. A row with a
 -- line_number documents that line; a row without documents every line of the claim; the
 -- line-level row wins. When a row was sent again, the latest (received time, load position) wins.
--- Lines with no session row have no row here.
+-- Lines with no session row have no row here. The sessions feed names a claim by CLM01 only, so
+-- when two claims share a CLM01 (a reused account number) its rows document both.
 CREATE OR REPLACE TABLE mart.sessions_by_line AS
 WITH sessions AS (
     SELECT s.*, s.rowid AS load_position, f.received_at
@@ -25,6 +26,7 @@ claim_rows AS (
     ) = 1
 )
 SELECT
+    cl.claim_key,
     cl.claim_id,
     cl.line_number,
     CASE WHEN lr.claim_id IS NOT NULL THEN 'line' ELSE 'claim' END AS session_level,
