@@ -109,8 +109,12 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
         segs = split(text)
         found = walk(segs, lambda kind: _reader(kind, file_sha256))
         tables = found.reader.tables()
+        parts = getattr(found.reader, "rejected", [])
+        if parts and not any(table.num_rows for table in tables.values()):
+            # every claim (subscriber) was rejected: the file is rejected, at the first defect
+            raise Problem(parts[0]["index"], parts[0]["reason"])
         rejected = []
-        for part in getattr(found.reader, "rejected", []):
+        for part in parts:
             index = min(part["index"], len(segs.items) - 1)
             line, column = locate(segs, index)
             rejected.append(
