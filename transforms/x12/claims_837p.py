@@ -8,6 +8,7 @@ REF*G1, HI), 2310B rendering (NM1*82 before any 2320 SBR), 2320/2330 other payer
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -377,7 +378,7 @@ class Claims837Reader:
 class _State:
     """Where one transaction's reading stands (hierarchy and the open claim and line)."""
 
-    def __init__(self, tx: Transaction, submitted: object) -> None:
+    def __init__(self, tx: Transaction, submitted: dt.date) -> None:
         self.tx, self.submitted = tx, submitted
         self.where, self.has_billing, self.dependent = HEADER, False, False
         self.billing_npi: str | None = None
