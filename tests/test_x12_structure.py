@@ -39,7 +39,6 @@ BAD = {
     "bad_amount.835": (14, "CLP", "CLP04 'abc' is not an amount"),
     "unbalanced.835": (4, "BPR", "BPR02 55.01 does not balance: sum of CLP04 100.00 minus PLB "
                                  "amounts 45.00 = 55.00"),
-    "bad_date.837": (56, "DTP", "DTP03 '20250230' is not a real date"),
     "unknown_version.837": (2, "GS", "GS08 '005010X223A2' is not a supported version"),
     "version_4010.837": (1, "ISA", "ISA12 '00401': only X12 version 5010 (00501) is supported"),
     "bad_birth_date.837": (44, "DMG", "DMG02 is not a real date"),
@@ -309,13 +308,58 @@ def test_835_without_trn_is_rejected() -> None:
     ],
 )
 def test_837_required_content(old: str, new: str, index: int, seg_id: str, words: str) -> None:
+    """A defect inside one claim rejects that claim only; the other claim loads exactly."""
     raw = text("good.837")
     assert old in raw
     removed = old.count("~") - new.count("~")
     raw = raw.replace(old, new).replace("SE*55*", f"SE*{55 - removed}*")
-    err = reject("bad.837", raw.encode())
-    assert (err.segment_index, err.segment_id) == (index, seg_id)
-    assert words in err.problem
+    if index == 4:  # BHT is the transaction's, not a claim's: the file is rejected
+        err = reject("bad.837", raw.encode())
+        assert (err.segment_index, err.segment_id) == (index, seg_id)
+        assert words in err.problem
+        return
+    result = read("bad.837", raw.encode())
+    [part] = result.rejected
+    assert (part.segment_index, part.segment_id, part.line, part.column) == (
+        index,
+        seg_id,
+        index,
+        1,
+    )
+    assert words in part.reason
+    bad = part.part
+    good = read("good.837")
+    for table in ("stg.claims", "stg.claim_lines"):
+        kept = [
+            c for c in good.tables[table].drop(["file_sha256"]).to_pylist() if c["claim_id"] != bad
+        ]
+        assert kept
+        assert result.tables[table].drop(["file_sha256"]).to_pylist() == kept
+    assert bad not in result.tables["stg.claim_lines"].column("claim_id").to_pylist()
+
+
+def test_bad_date_rejects_its_claim_only() -> None:
+    result = read("bad_date.837")
+    [part] = result.rejected
+    assert (part.level, part.part, part.segment_index, part.segment_id) == (
+        "claim", "CLM002", 56, "DTP",
+    )  # fmt: skip
+    assert "DTP03 '20250230' is not a real date" in part.reason
+    assert result.tables["stg.claims"].column("claim_id").to_pylist() == ["CLM001"]
+    assert result.tables["stg.claim_lines"].column("charge").to_pylist() == [
+        Decimal("180.00"),
+        Decimal("120.00"),
+    ]
+
+
+def test_repeated_clm01_is_not_a_defect() -> None:
+    result = read("duplicate_claim.837")
+    assert result.rejected == []
+    claims = result.tables["stg.claims"].to_pylist()
+    assert [(c["claim_id"], c["total_charge"]) for c in claims] == [
+        ("CLM001", Decimal("300.00")),
+        ("CLM001", Decimal("250.00")),
+    ]
 
 
 @pytest.mark.parametrize(

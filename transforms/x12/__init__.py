@@ -9,7 +9,7 @@ its ``stg.*`` staging tables, or rejects the whole file with an ``X12Error`` nam
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,9 +29,33 @@ from transforms.x12.tokenizer import (
     walk,
 )
 
-__all__ = ["X12Error", "X12Result", "is_x12", "read_x12"]
+__all__ = ["RejectedPart", "X12Error", "X12Result", "is_x12", "read_x12"]
 
 FORMATS = {"837p": "x12-837p", "271": "x12-271", "835": "x12-835"}
+
+
+@dataclass(frozen=True)
+class RejectedPart:
+    """One claim (837P) or subscriber (271) rejected on its own: where and why. ``part`` is the
+    CLM01 or the subscriber's position ("subscriber 3"); never a name."""
+
+    level: str
+    interchange_control: str
+    transaction_control: str
+    part: str
+    segment_index: int
+    segment_id: str | None
+    line: int
+    column: int
+    reason: str
+
+    def describe(self) -> str:
+        """``CLM01 X (segment DTP, line 41, col 9: reason)``."""
+        name = f"CLM01 {self.part}" if self.level == "claim" else self.part
+        return (
+            f"{name} (segment {self.segment_id}, line {self.line}, col {self.column}: "
+            f"{self.reason})"
+        )
 
 
 @dataclass
@@ -41,7 +65,9 @@ class X12Result:
     ``kind`` is "837p", "271" or "835"; ``tables`` maps every staging table of that kind
     (``"stg.claims"``, ...) to an Arrow table whose columns are named like the warehouse columns,
     ``file_sha256`` included, empty tables included. ``segments``, ``interchanges`` and
-    ``transactions`` count what the file held.
+    ``transactions`` count what the file held. ``rejected`` lists the parts (837P claims, 271
+    subscribers) rejected on their own while the rest of the file loaded; ``warnings`` what was
+    accepted leniently (e.g. an ISA11 that is not a repetition separator).
     """
 
     kind: str
@@ -49,6 +75,8 @@ class X12Result:
     segments: int
     interchanges: int
     transactions: int
+    rejected: list[RejectedPart] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def format(self) -> str:
@@ -81,9 +109,26 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
         segs = split(text)
         found = walk(segs, lambda kind: _reader(kind, file_sha256))
         tables = found.reader.tables()
+        parts = getattr(found.reader, "rejected", [])
+        if parts and not any(table.num_rows for table in tables.values()):
+            # every claim (subscriber) was rejected: the file is rejected, at the first defect
+            raise Problem(parts[0]["index"], parts[0]["reason"])
+        rejected = []
+        for part in parts:
+            index = min(part["index"], len(segs.items) - 1)
+            line, column = locate(segs, index)
+            rejected.append(
+                RejectedPart(
+                    part["level"], part["interchange_control"], part["transaction_control"],
+                    part["part"], index + 1,
+                    segment_id(segs.items[index], segs.delimiters.element), line, column,
+                    part["reason"],
+                )
+            )  # fmt: skip
         return X12Result(
-            found.kind, tables, len(segs.items), found.interchanges, found.transactions
-        )
+            found.kind, tables, len(segs.items), found.interchanges, found.transactions,
+            rejected, list(segs.warnings),
+        )  # fmt: skip
     except Problem as problem:
         raise _error(file_name, text, segs, problem.index, problem.problem) from None
     except Exception as exc:  # a reader bug must still reject the file, never crash the run

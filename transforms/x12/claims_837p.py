@@ -8,6 +8,7 @@ REF*G1, HI), 2310B rendering (NM1*82 before any 2320 SBR), 2320/2330 other payer
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -15,7 +16,14 @@ import pyarrow as pa
 
 from transforms.x12.errors import Problem
 from transforms.x12.tables import DATE, MONEY, QTY, STR, STRS, build
-from transforms.x12.tokenizer import Transaction, check_se, check_tag, each_segment, end_of_file
+from transforms.x12.tokenizer import (
+    PRIVATE,
+    Transaction,
+    check_se,
+    check_tag,
+    each_segment,
+    end_of_file,
+)
 from transforms.x12.values import Amounts, BadValue, Dates, Quantities
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
@@ -60,6 +68,9 @@ class Claims837Reader:
         self.amounts, self.quantities, self.dates = Amounts(), Quantities(), Dates()
         self.claim_seq = 0  # CLMs read so far in this file (a CLM01 may repeat: see claim_seq)
         self.tags: set[str] = set()
+        # claims rejected on their own (the rest of the file loads): one dict per claim with
+        # level, interchange_control, transaction_control, part (CLM01), index, reason
+        self.rejected: list[dict[str, Any]] = []
 
     def tables(self) -> dict[str, pa.Table]:
         """``stg.claims`` and ``stg.claim_lines`` (possibly empty), each with ``file_sha256``."""
@@ -68,10 +79,12 @@ class Claims837Reader:
     def transaction(self, segs: list[str], tx: Transaction) -> int:
         """Read one 837P (ST at ``tx.st_index``); returns the index of its SE.
 
-        Raises Problem for a missing BHT/NM1*IL/NM1*PR/CLM01/CLM02, an LX without an SV1
-        procedure code or without a date of service, a bad date or amount, a malformed composite,
-        or an unclosed transaction. A repeated CLM01 is no defect (practices reuse account
-        numbers): each CLM gets its own ``claim_seq``, its order in the file.
+        A defect inside one claim (a bad or missing required element of its CLM, DTP, HI, LX or
+        SV1, a date of service after BHT04, a line without SV1 or date of service) rejects that
+        claim only: it goes to ``self.rejected`` and nothing of it is staged. Raises Problem for
+        a missing BHT/BHT04, a broken hierarchy outside a claim, or an unclosed transaction.
+        A repeated CLM01 is not a defect (practices reuse patient control numbers): each CLM gets
+        its own ``claim_seq``, its order in the file.
         """
         d = tx.delimiters
         st = tx.st_index
@@ -87,12 +100,60 @@ class Claims837Reader:
         if submitted is None:
             raise Problem(st + 1, "BHT04 (creation date) is missing")
         s = _State(tx, submitted)
-        j = each_segment(segs, tx, st + 2, lambda e, j: self._segment(s, e, j))
-        self._close_claim(s)
+        j = each_segment(segs, tx, st + 2, lambda e, j: self._guarded(s, e, j))
+        self._guarded_close(s, j)
         check_se(segs, tx, j)
-        if not s.claims:
+        if not s.claims and not s.rejected:
             raise Problem(st, f"transaction {tx.control} holds no claim (CLM)")
         return j
+
+    def _guarded(self, s: _State, e: list[str], j: int) -> None:
+        """``_segment``, but a defect inside a claim rejects that claim only and the segments up
+        to the next HL or CLM are skipped."""
+        tag = e[0]
+        if tag in ("HL", "CLM"):
+            s.skipping = False
+            self._guarded_close(s, j)
+        elif s.skipping:
+            return
+        try:
+            self._segment(s, e, j)
+        except (Problem, BadValue, IndexError) as exc:
+            if s.claim is None and tag != "CLM":
+                raise
+            if isinstance(exc, Problem):
+                index, reason = (j if exc.index is None else exc.index), exc.problem
+            elif isinstance(exc, BadValue):
+                index, reason = j, exc.describe(e, quote=tag not in PRIVATE)
+            else:
+                index, reason = j, f"{tag} has too few elements"
+            claim_id = s.claim["claim_id"] if s.claim is not None else (e[1] if len(e) > 1 else "")
+            self._reject(s, claim_id, index, reason)
+            s.skipping = True
+
+    def _guarded_close(self, s: _State, j: int) -> None:
+        """Close the open claim; a defect found on closing rejects that claim only."""
+        if s.claim is None:
+            return
+        claim_id = s.claim["claim_id"]
+        try:
+            self._close_claim(s)
+        except Problem as exc:
+            self._reject(s, claim_id, j if exc.index is None else exc.index, exc.problem)
+
+    def _reject(self, s: _State, claim_id: str, index: int, reason: str) -> None:
+        """Drop everything staged of the open claim and record why."""
+        for values in self.cols["stg.claim_lines"].values():
+            del values[s.claim_mark :]
+        s.claim = s.line = None
+        s.rejected += 1
+        self.rejected.append(
+            {
+                "level": "claim", "interchange_control": s.tx.interchange_control,
+                "transaction_control": s.tx.control, "part": claim_id, "index": index,
+                "reason": reason,
+            }
+        )  # fmt: skip
 
     def _segment(self, s: _State, e: list[str], j: int) -> None:
         tag, comp = e[0], s.tx.delimiters.component
@@ -135,6 +196,12 @@ class Claims837Reader:
         elif tag == "DTP":
             begin, end = self.dates.period(e[2], e[3])
             if e[1] == "472":
+                if begin is not None and begin > s.submitted:
+                    raise Problem(
+                        j,
+                        f"date of service {begin} is after the file's creation date (BHT04) "
+                        f"{s.submitted}",
+                    )
                 if where in (CLAIM, CLAIM_NM1):
                     s.claim["dos"] = (begin, end)
                 elif where in (LINE, LINE_NM1):
@@ -183,6 +250,7 @@ class Claims837Reader:
 
     def _clm(self, s: _State, e: list[str], j: int, comp: str) -> None:
         self._close_claim(s)
+        s.claim_mark = len(self.cols["stg.claim_lines"]["claim_id"])
         if s.where in (HEADER, BILLING):
             raise Problem(j, "CLM outside a subscriber or patient loop")
         if s.member_id is None:
@@ -315,7 +383,7 @@ class Claims837Reader:
 class _State:
     """Where one transaction's reading stands (hierarchy and the open claim and line)."""
 
-    def __init__(self, tx: Transaction, submitted: object) -> None:
+    def __init__(self, tx: Transaction, submitted: dt.date) -> None:
         self.tx, self.submitted = tx, submitted
         self.where, self.has_billing, self.dependent = HEADER, False, False
         self.billing_npi: str | None = None
@@ -329,3 +397,6 @@ class _State:
         self.claim: Any = None  # the open claim (dict) from CLM until the next CLM/HL/SE
         self.line: Any = None  # the open service line (dict) from LX until the next LX
         self.claims = 0
+        self.rejected = 0  # claims of this transaction rejected on their own
+        self.skipping = False  # inside a rejected claim: skip up to the next HL or CLM
+        self.claim_mark = 0  # stg.claim_lines rows before the open claim's first line

@@ -140,7 +140,9 @@ class Eligibility271Reader:
             rep = s["tx"].delimiters.repetition
             response["benefits"].append({
                 "code": e[1],
-                "types": [t for t in e[3].split(rep) if t] if len(e) > 3 and e[3] else [],
+                "types": [t for t in (e[3].split(rep) if rep else [e[3]]) if t]
+                if len(e) > 3 and e[3]
+                else [],
                 "insurance": (e[4] or None) if len(e) > 4 else None,
                 "plan": (e[5] or None) if len(e) > 5 else None,
                 "periods": [],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyarrow as pa
@@ -42,9 +42,10 @@ class Delimiters:
     """The four delimiters an ISA declares."""
 
     element: str
-    repetition: str
+    repetition: str  # "" when ISA11 is not a repetition separator (a warning, not a rejection)
     component: str
     segment: str
+    isa11: str = ""  # ISA11 as written (every ISA of the file must declare the same)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,7 @@ class Segments:
     delimiters: Delimiters
     stripped: bool  # spaces/tabs around segments were stripped
     items: list[str]
+    warnings: list[str] = field(default_factory=list)  # accepted leniently (ledger notes)
 
 
 def decode(data: bytes) -> str:
@@ -106,6 +108,13 @@ def split(text: str) -> Segments:
         raise Problem(None, f"not an X12 interchange: {what}")
     delimiters = _delimiters(text, start)
     delims = {delimiters.element, delimiters.repetition, delimiters.component, delimiters.segment}
+    delims.discard("")
+    warnings = []
+    if not delimiters.repetition:
+        warnings.append(
+            f"ISA11 '{delimiters.isa11}' is not a repetition separator (00501 expects one); "
+            "read as no repetition separator"
+        )
     body = text[start:]
     for char in _LINE_BREAKS:
         if char not in delims and char in body:
@@ -120,7 +129,7 @@ def split(text: str) -> Segments:
         items = [item.strip(strip_chars) for item in items]
     if "" in items:
         items = [item for item in items if item]
-    return Segments(text, start, delimiters, stripped, items)
+    return Segments(text, start, delimiters, stripped, items, warnings)
 
 
 def _delimiters(text: str, start: int) -> Delimiters:
@@ -144,20 +153,26 @@ def _delimiters(text: str, start: int) -> Delimiters:
         raise Problem(
             0, f"ISA12 '{version}': only X12 version 5010 (00501) is supported; {SUPPORTED_TEXT}"
         )
-    for name, char in (("ISA11 repetition", repetition), ("ISA16 component", component)):
-        if len(char) != 1 or char.isalnum() or char == " ":
-            raise Problem(0, f"{name} separator '{char}' is not a single delimiter character")
+    if len(component) != 1 or component.isalnum() or component == " ":
+        raise Problem(
+            0, f"ISA16 component separator '{component}' is not a single delimiter character"
+        )
     if segment.isalnum() or segment == " ":
         raise Problem(0, f"segment terminator '{segment}' (after ISA16) is not a delimiter")
-    if len({element, repetition, component, segment}) != 4:
+    isa11 = repetition
+    if len(repetition) != 1 or repetition.isalnum() or repetition == " ":
+        repetition = ""  # translators (and pyx12) warn and read on: so does recoup
+    elif repetition in (element, component, segment):
         raise Problem(0, "ISA delimiters are not all different")
-    return Delimiters(element, repetition, component, segment)
+    if len({element, component, segment}) != 3:
+        raise Problem(0, "ISA delimiters are not all different")
+    return Delimiters(element, repetition, component, segment, isa11)
 
 
 def locate(segs: Segments, index: int) -> tuple[int, int]:
     """Line and column (1-based) where segment ``index`` (0-based) starts in the text."""
     d = segs.delimiters
-    delims = {d.element, d.repetition, d.component, d.segment}
+    delims = {d.element, d.repetition, d.component, d.segment} - {""}
     junk = "".join(c for c in _LINE_BREAKS if c not in delims)
     skip = junk + ("".join(c for c in _WHITESPACE if c not in delims) if segs.stripped else "")
     text, pos, count = segs.text, segs.start, -1
@@ -338,7 +353,7 @@ def _transaction_kind(e: list[str], version: str, index: int) -> str:
 def _isa(e: list[str], index: int, d: Delimiters) -> str:
     if len(e) != 17:
         raise Problem(index, f"ISA has {len(e) - 1} elements; it must have 16")
-    if e[11] != d.repetition or e[16] != d.component:
+    if e[11] != d.isa11 or e[16] != d.component:
         raise Problem(index, "this ISA declares other delimiters than the first ISA of the file")
     if e[12] != "00501":
         raise Problem(index, f"ISA12 '{e[12]}': only X12 version 5010 (00501) is supported")
