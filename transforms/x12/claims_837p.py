@@ -250,6 +250,7 @@ class Claims837Reader:
 
     def _clm(self, s: _State, e: list[str], j: int, comp: str) -> None:
         self._close_claim(s)
+        self.claim_seq += 1  # counts rejected claims too: a claim's seq is its place in the file
         s.claim_mark = len(self.cols["stg.claim_lines"]["claim_id"])
         if s.where in (HEADER, BILLING):
             raise Problem(j, "CLM outside a subscriber or patient loop")
@@ -260,7 +261,6 @@ class Claims837Reader:
         if len(e) < 3 or not e[1] or not e[2]:
             raise Problem(j, "CLM needs CLM01 (claim id) and CLM02 (total charge)")
         claim_id = e[1]
-        self.claim_seq += 1
         pos = freq = None
         if len(e) > 5 and e[5]:
             parts = e[5].split(comp)
