@@ -14,6 +14,13 @@ DEFAULT_DB = Path("data/recoup.duckdb")
 DEFAULT_INBOX = Path("data/inbox")
 DEFAULT_REPORTS = Path("reports")
 DEFAULT_LOCK_WAIT_SECONDS = 60.0
+# How long a process waits for Prefect's temporary API server to answer. Prefect's default (20 s)
+# is less than the server takes to start on a loaded 2-core machine (benchmarks/busy.py measures
+# it): a nightly run must not fail because a backup ran at the same time. Prefect polls /health
+# every 0.1 s, so a server that starts fast is used at once; the long wait only costs time when
+# the server cannot start at all. PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS in the
+# environment wins.
+DEFAULT_SERVER_STARTUP_SECONDS = 900
 
 
 def store_for(db: Path) -> Path:
@@ -21,8 +28,18 @@ def store_for(db: Path) -> Path:
     return db.resolve().parent
 
 
+def patient_startup() -> None:
+    """Wait as long as a busy machine needs for Prefect's temporary server (the caller's
+    environment wins). Runs when the ``flows`` package is imported, so before Prefect reads its
+    settings in any recoup process."""
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(DEFAULT_SERVER_STARTUP_SECONDS)
+    )
+
+
 def prepare_prefect() -> None:
     """Quiet, offline-friendly Prefect defaults (the caller's environment wins)."""
+    patient_startup()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")

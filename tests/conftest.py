@@ -13,7 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import flows  # noqa: F401  (first: sets the patient Prefect start-up default before Prefect loads)
 from transforms.warehouse import open_warehouse
+
+# How long a test waits for a server or subprocess before calling it hung: generous, because a
+# loaded CI machine is many times slower than an idle one; a healthy run never waits this long.
+PATIENT = 900
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 X12_SAMPLES = Path(os.environ.get("RECOUP_X12_SAMPLES", SHARED / "x12-samples"))
@@ -72,5 +77,7 @@ def prefect_harness() -> Iterator[str]:
     from prefect.testing.utilities import prefect_test_harness
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: no telemetry
-    with prefect_test_harness():
+    # None: wait PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (recoup's patient default, set
+    # when `flows` is imported), not the harness's own 30 s, which a loaded CI machine exceeds.
+    with prefect_test_harness(server_startup_timeout=None):
         yield str(PREFECT_API_URL.value())

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.lease import file_lease, lock_path
-from tests.conftest import DEMO_AS_OF, DemoWarehouse
+from tests.conftest import DEMO_AS_OF, PATIENT, DemoWarehouse
 from transforms.warehouse import WarehouseLocked, open_warehouse
 
 
@@ -97,7 +97,7 @@ def test_two_runs_started_together(
         )
         for _ in range(2)
     ]
-    outcomes = [(p.wait(timeout=240), *p.communicate()) for p in processes]
+    outcomes = [(p.wait(timeout=PATIENT), *p.communicate()) for p in processes]
     codes = sorted(code for code, _, _ in outcomes)
     assert codes == [0, 3], outcomes
     _, _, waited = next(outcome for outcome in outcomes if outcome[0] == 3)

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from expectations.catalog import RulesResult
+from tests.conftest import PATIENT
 from tests.rulekit import Kit, Line, Remit, new_kit
 from transforms.reports import ReportPaths, Scope, write_reports
 from transforms.warehouse import insert_arrow
@@ -130,7 +131,7 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PATIENT,
         check=True,
     )
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DEMO_AS_OF, DemoWarehouse
+from tests.conftest import DEMO_AS_OF, PATIENT, DemoWarehouse
 from transforms.warehouse import open_warehouse
 
 pytestmark = pytest.mark.integration
@@ -81,7 +81,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for("server health", lambda: httpx.get(f"{url}/health", timeout=2).json(), 60, proc)
+        health = lambda: httpx.get(f"{url}/health", timeout=30).json()  # noqa: E731
+        _wait_for("server health", health, PATIENT, proc)
         yield url, env
     finally:
         _stop(proc)
@@ -89,12 +90,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _get(url: str, path: str) -> Any:
-    response = httpx.get(url + path, timeout=10)
+    response = httpx.get(url + path, timeout=60)
     return response.json() if response.status_code == 200 else None
 
 
 def _post(url: str, path: str, body: dict) -> Any:
-    response = httpx.post(url + path, json=body, timeout=10)
+    response = httpx.post(url + path, json=body, timeout=60)
     response.raise_for_status()
     return response.json()
 
@@ -139,7 +140,7 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
                 _get(url, "/deployments/name/recoup-backfill/backfill")
                 and _get(url, "/deployments/name/recoup-nightly/nightly")
             ),
-            90,
+            PATIENT,
             serve,
         )
         with open_warehouse(db, read_only=True) as con:
@@ -166,7 +167,7 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=PATIENT,
         )
         served_seconds = time.monotonic() - started
         assert backfill.returncode == 0, backfill.stdout + backfill.stderr
@@ -238,7 +239,7 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=PATIENT,
         )
         assert local.returncode == 0, local.stdout + local.stderr
         assert "here" in local.stdout.splitlines()[0]
