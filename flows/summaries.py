@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flows.backfill import BackfillResult
     from flows.nightly import NightlyResult
+    from transforms.ingest import IngestReport
 
 
 def echo(line: str = "") -> None:
@@ -27,6 +28,7 @@ def print_summary(result: NightlyResult) -> None:
     )
     for outcome in rejected:
         echo(f"  rejected {outcome.feed}/{outcome.path.name}: {outcome.reason}")
+    print_parts(report)
     for note in report.ignored:
         echo(f"  ignored {note}")
     rows = report.rows_loaded()
@@ -49,6 +51,16 @@ def print_summary(result: NightlyResult) -> None:
     for name in validation.unexpected_errors:
         echo(f"  error: GX could not evaluate {name}")
     echo(f"reports: {result.report_folder}")
+
+
+def print_parts(report: IngestReport) -> None:
+    """Files that loaded without some of their parts, and what was accepted leniently."""
+    for outcome in report.by_status("loaded"):
+        sentence = outcome.partly_rejected()
+        if sentence:
+            echo(f"  {sentence}")
+        for warning in outcome.parts.warnings:
+            echo(f"  warning {outcome.feed}/{outcome.path.name}: {warning}")
 
 
 def print_totals(summary: dict) -> None:
@@ -90,6 +102,9 @@ def print_backfill(result: BackfillResult) -> None:
             f"{len(report.by_status('rejected'))} rejected, "
             f"{len(report.by_status('skipped'))} skipped (already in the ledger)"
         )
+        for outcome in report.by_status("rejected"):
+            echo(f"  rejected {outcome.feed}/{outcome.path.name}: {outcome.reason}")
+        print_parts(report)
     assert result.summary is not None  # step "all" writes the report
     print_totals(result.summary)
     for rule, reason in sorted(result.skipped.items()):

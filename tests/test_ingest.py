@@ -175,14 +175,13 @@ def test_bad_x12_files_are_rejected_while_good_ones_beside_them_load(warehouse, 
             (inbox / feed / name).write_bytes((X12_FIXTURES / name).read_bytes())
     report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
     assert sorted(o.path.name for o in report.by_status("loaded")) == [
+        "bad_date.837",
         "good.271",
         "good.835",
         "good.837",
     ]
     reasons = {o.path.name: o.reason for o in report.by_status("rejected")}
     assert reasons == {
-        "bad_date.837": "bad_date.837: segment 56 (DTP) at line 56, column 1: DTP03 '20250230' "
-        "is not a real date (CCYYMMDD)",
         "truncated.835": "truncated.835: segment 20 (DTM) at line 20, column 1: the file ends "
         "inside transaction 0001 (ST at segment 3): no SE, GE or IEA follows; the file is "
         "truncated",
@@ -194,7 +193,28 @@ def test_bad_x12_files_are_rejected_while_good_ones_beside_them_load(warehouse, 
     # only the good files' rows are staged, with their formats in the ledger
     assert warehouse.execute(
         "SELECT format, count(*) FROM ledger.files GROUP BY ALL ORDER BY ALL"
-    ).fetchall() == [("x12", 4), ("x12-271", 1), ("x12-835", 1), ("x12-837p", 1)]
+    ).fetchall() == [("x12", 3), ("x12-271", 1), ("x12-835", 1), ("x12-837p", 2)]
+    # bad_date.837: its claim with an impossible date is rejected alone (SPEC "Structural
+    # checks"); its other claim loads, and the ledger keeps the rejected one's place and reason
+    partly = {o.path.name: o.partly_rejected() for o in report.by_status("loaded")}
+    assert partly["bad_date.837"] == (
+        "1 of 2 claims in claims/bad_date.837 was not loaded: CLM01 CLM002 (segment DTP, line 56, "
+        "col 1: DTP03 '20250230' is not a real date (CCYYMMDD))"
+    )
+    assert partly["good.837"] is None
+    assert warehouse.execute(
+        "SELECT f.file_name, f.part_kind, f.parts_total, p.level, p.part, p.transaction_control, "
+        "p.segment_index, p.segment_id, p.line, p.col, p.reason, p.run_id "
+        "FROM ledger.rejected_parts p JOIN ledger.files f USING (file_sha256)"
+    ).fetchall() == [
+        ("bad_date.837", "claims", 2, "claim", "CLM002", "0001", 56, "DTP", 56, 1,
+         "DTP03 '20250230' is not a real date (CCYYMMDD)", "run-1"),
+    ]  # fmt: skip
+    assert warehouse.execute(
+        "SELECT c.claim_id, count(*), sum(l.charge) FROM stg.claims c JOIN stg.claim_lines l "
+        "USING (file_sha256, claim_id, claim_seq) JOIN ledger.files f USING (file_sha256) "
+        "WHERE f.file_name = 'bad_date.837' GROUP BY ALL"
+    ).fetchall() == [("CLM001", 2, Decimal("300.00"))]
     staged_files = {
         row[0]
         for row in warehouse.execute(
@@ -203,7 +223,7 @@ def test_bad_x12_files_are_rejected_while_good_ones_beside_them_load(warehouse, 
             "ledger.files f USING (file_sha256)"
         ).fetchall()
     }
-    assert staged_files == {"good.835", "good.837"}
+    assert staged_files == {"good.835", "good.837", "bad_date.837"}
     assert warehouse.execute(
         "SELECT claim_id, paid_amount FROM stg.remit_claims ORDER BY 1"
     ).fetchall()[0] == ("CLM000", Decimal("-100.00"))

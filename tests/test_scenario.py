@@ -12,6 +12,9 @@ says inactive, coverage ended 2025-05-31.
 - A3 90834 on 2025-03-15, paid 90.00, 30 minutes: supports only 90832 (shipped allowed 72.00) ->
   coding.time_unsupported 90.00 - 72.00 = 18.00.
 - PLB WO 25.00 naming claim Z9, which was never submitted: realized recoupment.
+- A4 90837 on 2025-07-15, in the same 837P as A1-A3 but after its creation date (BHT04
+  2025-07-01): that claim alone is rejected (SPEC "Structural checks"); A1-A3 load, and nothing
+  of A4 reaches any figure below. The summary and the HTML report name it.
 
 Open exposure 120.00 + 18.00 = 138.00 over 2 flagged lines; net paid 330.00; 90837 share 2/3.
 """
@@ -26,6 +29,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import PATIENT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scenario"
 PLACES = {
@@ -53,7 +58,7 @@ def recoup(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=PATIENT,
         check=False,
     )
 
@@ -88,6 +93,19 @@ def test_run_completes_and_loads_every_file(scenario) -> None:
         "writing reports to",
     ):
         assert step in run.stderr
+
+
+A4_NOT_LOADED = (
+    "1 of 4 claims in claims/calm_care_0701.837 was not loaded: CLM01 A4 (segment DTP, line 40, "
+    "col 1: date of service 2025-07-15 is after the file's creation date (BHT04) 2025-07-01)"
+)
+
+
+def test_a_claim_dated_after_its_file_is_rejected_alone_and_named(scenario) -> None:
+    run = scenario["run"]
+    assert f"  {A4_NOT_LOADED}\n" in run.stdout
+    page = (scenario["folder"] / "index.html").read_text()
+    assert A4_NOT_LOADED.replace("'", "&#39;") in page or A4_NOT_LOADED in page
 
 
 def test_exposure_json_equals_the_hand_computed_figures(scenario) -> None:

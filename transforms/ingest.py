@@ -3,8 +3,10 @@
 For each file under ``<inbox>/<feed>/``: hash it; skip it when the ledger already knows the hash
 (whatever its name); recognise its format by content (ISA header -> X12, ``PAR1`` -> Parquet,
 else CSV); read and check it; then, in one transaction, insert its staged rows and its ledger row.
-Any problem rejects the file whole: nothing of it is staged, it is copied to quarantine and the
-ledger says why. Other files go on.
+A problem of the file (envelope, syntax, a check of the whole file) rejects it whole: nothing of
+it is staged, it is copied to quarantine and the ledger says why. A defect inside one part (an
+837P claim, a 271 subscriber, an unbalanced 835 transaction set) rejects that part only: the rest
+loads and ``ledger.rejected_parts`` names the part, its place and the reason. Other files go on.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -22,12 +25,21 @@ from expectations import structural
 from transforms import feeds, ledger
 from transforms.warehouse import count_rows, insert_tables
 
+if TYPE_CHECKING:
+    from transforms.x12 import X12Result
+
 log = logging.getLogger(__name__)
 
 # Reference first (it prices everything else), then the feeds in the order a claim lives.
 FEEDS = ("reference", "claims", "eligibility", "remittances", "sessions")
 X12_KIND_FOR_FEED = {"claims": "837p", "eligibility": "271", "remittances": "835"}
 X12_FORMAT = {"837p": "x12-837p", "271": "x12-271", "835": "x12-835"}
+# What a part of each X12 kind is, and the staging table with one row per loaded part.
+X12_PARTS = {
+    "837p": ("claims", "stg.claims"),
+    "271": ("subscribers", None),
+    "835": ("transactions", None),
+}
 
 
 @dataclass
@@ -39,6 +51,11 @@ class FileOutcome:
     fmt: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
+    parts: ledger.Parts = field(default_factory=ledger.Parts)
+
+    def partly_rejected(self) -> str | None:
+        """``2 of 140 claims in claims/batch.837 were not loaded: ...`` or None."""
+        return self.parts.sentence(f"{self.feed}/{self.path.name}")
 
 
 @dataclass
@@ -105,9 +122,12 @@ def detect_format(head: bytes, path: Path) -> str:
 
 def read_file(
     feed: str, path: Path, data: bytes, file_sha256: str
-) -> tuple[str, dict[str, pa.Table]]:
-    """Parse one file of a feed into staging tables; raises on anything that should reject it."""
+) -> tuple[str, dict[str, pa.Table], ledger.Parts]:
+    """Parse one file of a feed into staging tables; raises on anything that should reject it
+    whole. The parts it rejected on their own (837P claims, 271 subscribers, 835 transaction
+    sets) and what it accepted leniently come back in ``Parts``."""
     fmt = detect_format(data[:512], path)
+    parts = ledger.Parts()
     if fmt == "x12":
         from transforms.x12 import read_x12
 
@@ -121,6 +141,7 @@ def read_file(
                 f"{feed}/ expects X12 {expected.upper()} but the file holds {result.kind.upper()}",
             )
         fmt, tables = X12_FORMAT[result.kind], result.tables
+        parts = x12_parts(result)
     elif fmt == "csv" and path.suffix.lower() not in (".csv", ".txt", ".tsv", ""):
         raise feeds.FeedError(
             path.name, f"unrecognised format (not X12, Parquet or CSV): extension {path.suffix!r}"
@@ -129,7 +150,20 @@ def read_file(
         frame = feeds.read_frame(data, path.name, fmt)
         tables = feeds.READERS[feed](frame, path.name, file_sha256)
     structural.check_file(path.name, tables)  # gating checks: expectations/structural.py
-    return fmt, tables
+    return fmt, tables, parts
+
+
+def x12_parts(result: X12Result) -> ledger.Parts:
+    """How many parts the file held (loaded + rejected), which were rejected, and warnings."""
+    kind, table = X12_PARTS[result.kind]
+    if table is not None:
+        loaded = result.tables[table].num_rows
+    elif kind == "transactions":
+        loaded = result.transactions - len(result.rejected)
+    else:
+        loaded = result.parts_loaded
+    total = None if loaded is None else loaded + len(result.rejected)
+    return ledger.Parts(kind, total, list(result.rejected), list(result.warnings))
 
 
 def ingest_file(
@@ -149,25 +183,31 @@ def ingest_file(
     received_at = datetime.now()
     fmt: str | None = None
 
-    def record(status: str, rows: dict[str, int] | None, error: str | None, copy: Path) -> None:
+    def record(
+        status: str,
+        rows: dict[str, int] | None,
+        error: str | None,
+        copy: Path,
+        parts: ledger.Parts | None = None,
+    ) -> None:
         ledger.record(con, file_sha256=file_sha256, path=path, feed=feed, fmt=fmt,
                       status=status, received_at=received_at, row_counts=rows, error=error,
-                      landing_path=copy, run_id=run_id)  # fmt: skip
+                      landing_path=copy, run_id=run_id, parts=parts)  # fmt: skip
 
     try:
         fmt = detect_format(data[:512], path)  # the ledger names it even when rejected
-        fmt, tables = read_file(feed, path, data, file_sha256)
+        fmt, tables, parts = read_file(feed, path, data, file_sha256)
         del data
         landing = ledger.land(store, path, file_sha256)
         con.execute("BEGIN TRANSACTION")
         try:
             rows = insert_tables(con, tables)
-            record("loaded", rows, None, landing)
+            record("loaded", rows, None, landing, parts)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows)
+        return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows, parts=parts)
     except Exception as exc:  # every parse/check/load failure rejects this file only
         reason = _reason(path, exc)
         record("rejected", None, reason, ledger.quarantine(store, path, file_sha256, reason))

@@ -23,6 +23,7 @@ import duckdb
 
 from expectations.catalog import RULE_IDS
 from expectations.config import RulesConfig, load_config
+from transforms import ledger
 from transforms.reports.json_report import money
 from transforms.reports.queries import rows, scoped_tables
 from transforms.reports.reasons import explain
@@ -167,6 +168,8 @@ class ReportDetails:
     provider_shares: list[dict[str, Any]] = field(default_factory=list)
     peer_stats: PeerStats | None = None
     unmatched_by_reason: list[dict[str, Any]] = field(default_factory=list)
+    # files that did not load whole, and parts rejected on their own (ledger.not_loaded)
+    not_loaded: list[str] = field(default_factory=list)
 
 
 def peer_stats(shares: list[dict[str, Any]], config: RulesConfig) -> PeerStats:
@@ -252,4 +255,5 @@ def details_from_tables(
         unmatched_by_reason=[
             {**row, "amount": money(row["amount"])} for row in rows(con, "unmatched_by_reason")
         ],
+        not_loaded=ledger.not_loaded(con),
     )

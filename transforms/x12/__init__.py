@@ -77,6 +77,8 @@ class X12Result:
     transactions: int
     rejected: list[RejectedPart] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # parts loaded, where no staging table has one row per part (271 subscribers)
+    parts_loaded: int | None = None
 
     @property
     def format(self) -> str:
@@ -127,7 +129,7 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
             )  # fmt: skip
         return X12Result(
             found.kind, tables, len(segs.items), found.interchanges, found.transactions,
-            rejected, list(segs.warnings),
+            rejected, list(segs.warnings), getattr(found.reader, "parts_loaded", None),
         )  # fmt: skip
     except Problem as problem:
         raise _error(file_name, text, segs, problem.index, problem.problem) from None
