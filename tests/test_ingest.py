@@ -311,3 +311,20 @@ def test_a_file_without_isa_in_an_x12_folder_is_named_not_x12(warehouse, tmp_pat
     )
     assert "not an X12 interchange" not in reasons["partial.csv"]
     assert not report.by_status("loaded")
+
+
+def test_isa11_u_on_00501_loads_with_a_warning_in_the_ledger(warehouse, tmp_path) -> None:
+    raw = (X12_FIXTURES / "good.837").read_text()
+    isa = raw[: raw.index("~")].split("*")
+    assert isa[11] == "^"
+    isa[11] = "U"  # the 4010 standards identifier, as many translators still write
+    (tmp_path / "inbox" / "claims").mkdir(parents=True)
+    (tmp_path / "inbox" / "claims" / "u.837").write_text("*".join(isa) + raw[raw.index("~") :])
+    report = ingest.ingest_inbox(warehouse, tmp_path / "inbox", tmp_path / "store", "run-1")
+    [outcome] = report.outcomes
+    assert (outcome.status, outcome.rows) == ("loaded", {"stg.claims": 2, "stg.claim_lines": 4})
+    [warning] = outcome.parts.warnings
+    assert warning.startswith("ISA11 'U' is not a repetition separator (00501 expects one)")
+    assert warehouse.execute("SELECT warnings FROM ledger.files").fetchone() == (
+        f'["{warning}"]',
+    )
