@@ -325,6 +325,4 @@ def test_isa11_u_on_00501_loads_with_a_warning_in_the_ledger(warehouse, tmp_path
     assert (outcome.status, outcome.rows) == ("loaded", {"stg.claims": 2, "stg.claim_lines": 4})
     [warning] = outcome.parts.warnings
     assert warning.startswith("ISA11 'U' is not a repetition separator (00501 expects one)")
-    assert warehouse.execute("SELECT warnings FROM ledger.files").fetchone() == (
-        f'["{warning}"]',
-    )
+    assert warehouse.execute("SELECT warnings FROM ledger.files").fetchone() == (f'["{warning}"]',)
