@@ -287,3 +287,16 @@ def test_ingest_records_the_rejected_subscriber(
                      ("MEM003", True, "TRACE004")]  # fmt: skip
     # the run summary and the HTML report read the same sentence from the ledger
     assert ledger.not_loaded(warehouse) == [outcome.partly_rejected()]
+
+
+def test_the_last_subscriber_is_checked_when_its_transaction_closes() -> None:
+    last = ["HL*8*2*22*0", "NM1*IL*1*LOE*MAX", "EB*1*IND*30"]  # segments 26-28, then SE
+    result = read(x12(FIRST, THIRD, last))
+    assert result.rejected == [
+        RejectedPart(
+            "subscriber", "000000401", "0001", "subscriber 3", 27, "NM1", 27, 1,
+            "NM1*IL (subscriber, 2100C) has no member id in NM109",
+        )
+    ]  # fmt: skip
+    assert result.parts_loaded == 2
+    assert rows(result) == rows(read(x12(FIRST, THIRD)))
