@@ -513,3 +513,24 @@ def test_every_set_rejected_rejects_the_file_at_the_first() -> None:
     err = reject("both_bad.835", two.encode())
     assert (err.segment_index, err.segment_id) == (4, "BPR")
     assert "does not balance" in err.problem
+
+
+@pytest.mark.parametrize(
+    ("bad_date", "line", "words"),
+    [
+        (False, 30, "not a segment: it does not start with a segment id"),
+        (False, 30, "GS inside a transaction: the transaction has no SE before it"),
+        # CLM001 is rejected at line 28; its skipped segments are still read for syntax
+        (True, 30, "not a segment: it does not start with a segment id"),
+    ],
+)
+def test_syntax_inside_a_claim_rejects_the_file(bad_date: bool, line: int, words: str) -> None:
+    raw = text("good.837")
+    if bad_date:
+        raw = raw.replace("DTP*472*D8*20251001~\nREF*6R*CLM001L1", "DTP*472*D8*20251301~\n"
+                          "REF*6R*CLM001L1")  # fmt: skip
+    junk = "GS*HC*X~" if "GS" in words else "12*34~"
+    raw = raw.replace("LX*2~", junk + "\nLX*2~")
+    err = reject("syntax.837", raw.encode())
+    assert (err.segment_index, err.line) == (line, line)
+    assert err.problem == words
