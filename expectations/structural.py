@@ -589,6 +589,53 @@ def check_file(file_name: str, tables: Mapping[str, pa.Table]) -> None:
         )
 
 
+CLAIM_TABLES = ("stg.claims", "stg.claim_lines")
+
+
+def claim_problems(tables: Mapping[str, pa.Table]) -> dict[tuple[str, int], str]:
+    """The 837P claims (keyed CLM01, claim_seq) whose own rows fail a gating check of a claim
+    or its lines, each with its first failure in words ("line 2: procedure_code '9083' is not
+    ..."): a defect inside one claim rejects that claim only (SPEC "Structural checks").
+
+    Only for tables with ``claim_seq`` (X12 837P); runs when ``check_file`` found a problem in
+    a claim table, so a clean file pays nothing for it. Checks of the whole file stay the
+    file's.
+    """
+    claims = tables.get("stg.claims")
+    if claims is None or "claim_seq" not in claims.column_names:
+        return {}
+    schemas = _schemas()
+    parts = []
+    for index, check in enumerate(GATING):
+        if check.table not in CLAIM_TABLES or check.condition is None:
+            continue
+        where = "'line ' || t.line_number || ': ' || " if check.table == "stg.claim_lines" else ""
+        parts.append(
+            f"SELECT t.claim_id, t.claim_seq, {index} AS k, {where}'{check.column} ' || "
+            f"{check.problem} AS reason FROM {check.table} AS t WHERE {check.condition}"
+        )
+    parts.append(  # a line number twice in one claim (the file-wide key check, per claim)
+        "SELECT claim_id, claim_seq, -1 AS k, 'line ' || line_number || ': line_number is not "
+        "unique within the claim (' || count(*) || ' lines)' AS reason FROM stg.claim_lines "
+        "GROUP BY claim_id, claim_seq, line_number HAVING count(*) > 1"
+    )
+    union = "\nUNION ALL\n".join(parts)
+    sql = (
+        f"SELECT claim_id, claim_seq, min_by(reason, k) FROM (\n{union}\n) "
+        "WHERE claim_seq IS NOT NULL GROUP BY ALL"
+    )
+    con = _gate_connection()
+    present = [name for name in CLAIM_TABLES if name in tables]
+    try:
+        for name in present:
+            con.register(_alias(name), _conformed(tables[name], schemas[name]))
+        rows = con.execute(sql).fetchall()
+    finally:
+        for name in present:
+            con.register(_alias(name), schemas[name].empty_table())
+    return {(claim_id, int(seq)): reason for claim_id, seq, reason in rows}
+
+
 # ---- the same checks through Great Expectations ----------------------------------------------
 
 

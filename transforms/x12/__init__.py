@@ -9,6 +9,7 @@ its ``stg.*`` staging tables, or rejects the whole file with an ``X12Error`` nam
 from __future__ import annotations
 
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,44 @@ class X12Result:
     warnings: list[str] = field(default_factory=list)
     # parts loaded, where no staging table has one row per part (271 subscribers)
     parts_loaded: int | None = None
+    # 837P: the segment index of each CLM by claim_seq - 1, and the cut text, to place a claim
+    # that a check of its staged rows rejects (``reject_claims``)
+    claim_at: list[int] = field(default_factory=list, repr=False)
+    segs: Segments | None = field(default=None, repr=False)
+
+    def reject_claims(self, reasons: Mapping[tuple[str, int], str]) -> None:
+        """Take the 837P claims keyed (CLM01, claim_seq) out of the tables, each recorded as a
+        RejectedPart at its CLM segment with ``reasons[key]`` (a check of the staged rows, e.g.
+        the structural gate, found the defect)."""
+        if not reasons or self.kind != "837p" or self.segs is None:
+            return
+        segs = self.segs
+        claims = self.tables["stg.claims"]
+        ids, seqs = claims.column("claim_id").to_pylist(), claims.column("claim_seq").to_pylist()
+        controls = zip(
+            claims.column("interchange_control").to_pylist(),
+            claims.column("transaction_control").to_pylist(),
+            strict=True,
+        )
+        for claim_id, seq, (isa13, st02) in zip(ids, seqs, controls, strict=True):
+            reason = reasons.get((claim_id, seq))
+            if reason is None:
+                continue
+            index = self.claim_at[seq - 1]
+            line, column = locate(segs, index)
+            self.rejected.append(
+                RejectedPart("claim", isa13, st02, claim_id, index + 1, "CLM", line, column, reason)
+            )
+        self.rejected.sort(key=lambda part: part.segment_index)
+        for name in ("stg.claims", "stg.claim_lines"):
+            table = self.tables[name]
+            keys = zip(
+                table.column("claim_id").to_pylist(),
+                table.column("claim_seq").to_pylist(),
+                strict=True,
+            )
+            keep = pa.array([key not in reasons for key in keys], pa.bool_())
+            self.tables[name] = table.filter(keep)
 
     @property
     def format(self) -> str:
@@ -136,6 +175,7 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
         return X12Result(
             found.kind, tables, len(segs.items), found.interchanges, found.transactions,
             rejected, list(segs.warnings), parts_loaded,
+            list(getattr(found.reader, "claim_at", [])), segs,
         )  # fmt: skip
     except Problem as problem:
         raise _error(file_name, text, segs, problem.index, problem.problem) from None

@@ -67,6 +67,7 @@ class Claims837Reader:
         }
         self.amounts, self.quantities, self.dates = Amounts(), Quantities(), Dates()
         self.claim_seq = 0  # CLMs read so far in this file (a CLM01 may repeat: see claim_seq)
+        self.claim_at: list[int] = []  # segment index of each CLM, by claim_seq - 1
         self.tags: set[str] = set()
         # claims rejected on their own (the rest of the file loads): one dict per claim with
         # level, interchange_control, transaction_control, part (CLM01), index, reason
@@ -254,6 +255,7 @@ class Claims837Reader:
     def _clm(self, s: _State, e: list[str], j: int, comp: str) -> None:
         self._close_claim(s)
         self.claim_seq += 1  # counts rejected claims too: a claim's seq is its place in the file
+        self.claim_at.append(j)  # where claim ``claim_seq`` begins, to name it later
         s.claim_mark = len(self.cols["stg.claim_lines"]["claim_id"])
         if s.where in (HEADER, BILLING):
             raise Problem(j, "CLM outside a subscriber or patient loop")
