@@ -8,7 +8,8 @@ test counts by splitting the segments itself, with no project code.
 
 The files are public data: they are kept outside the repository, under ``../shared/x12-public``
 (or ``$RECOUP_X12_PUBLIC``); ``tests/fixtures/x12/public-sources.md`` lists each file with its
-repository, path, commit and licence. Without that folder the module is skipped.
+repository, path, commit and licence. Without that folder the corpus tests are skipped; the
+checking itself still runs on this repository's hand-written fixtures.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def _name(entry: Any) -> str:
 
 NAMES = [_name(entry) for entry in EXPECTED]
 
-pytestmark = pytest.mark.skipif(
+needs_corpus = pytest.mark.skipif(
     not X12_PUBLIC.is_dir(),
     reason=f"public X12 corpus not found at {X12_PUBLIC} (set RECOUP_X12_PUBLIC; the files and "
     "where they come from: tests/fixtures/x12/public-sources.md)",
@@ -282,9 +283,33 @@ def ingest_one(source: Path, tmp_path: Path) -> Staged:
     return Staged(report.outcomes[0], figures, claim_ids)
 
 
+@needs_corpus
 @pytest.mark.parametrize(("name", "expect"), EXPECTED, ids=NAMES)
 def test_public_file(name: str, expect: Expect, tmp_path: Path) -> None:
-    source = X12_PUBLIC / name
+    check(X12_PUBLIC / name, expect, tmp_path)
+
+
+# the checking itself, on hand-written fixtures of this repository (run without the corpus too):
+# one with a claim rejected on its own, one with a CLM01 used twice, 835s of one and two ISAs
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "x12"
+OWN = [
+    ("bad_date.837", partial(["CLM002"], of=2)),  # DTP03 20250230 in the second claim only
+    ("duplicate_claim.837", loaded()),  # CLM01 CLM001 twice: two claims
+    ("good.837", loaded()),
+    ("good.835", loaded()),
+    ("two_interchanges.835", loaded()),
+    ("unbalanced.835", rejected("does not balance")),
+]
+
+
+@pytest.mark.parametrize(("name", "expect"), OWN, ids=[name for name, _ in OWN])
+def test_the_check_on_own_fixtures(name: str, expect: Expect, tmp_path: Path) -> None:
+    check(FIXTURES / name, expect, tmp_path)
+
+
+def check(source: Path, expect: Expect, tmp_path: Path) -> None:
+    """Ingest ``source`` alone and hold its outcome and staged figures to ``expect`` and to the
+    independent count."""
     staged = ingest_one(source, tmp_path)
     outcome, parts = staged.outcome, staged.outcome.parts
     if expect.status == "rejected":
@@ -316,16 +341,29 @@ def test_public_file(name: str, expect: Expect, tmp_path: Path) -> None:
     assert counted.figures(quantities[0])[0] > 0  # a loaded file holds claims
 
 
-def test_the_table_covers_the_folder_and_the_sources_list() -> None:
-    """Every file of the corpus folder has an expectation, and the committed sources list names
-    exactly these files, from at least 6 projects, 40 files or more."""
-    on_disk = sorted(p.name for p in X12_PUBLIC.iterdir() if p.suffix in FEED)
-    assert sorted(NAMES) == on_disk
-    rows = re.findall(
+def source_rows(text: str) -> list[tuple[str, ...]]:
+    """The rows "| file | owner/repo | path | commit | licence |" of a sources list."""
+    return re.findall(
         r"^\| (\S+\.(?:837|835|271)) \| ([\w.-]+/[\w.-]+) \| (\S+) \| ([0-9a-f]{40}) \| (\S+) \|$",
-        SOURCES.read_text(),
+        text,
         re.MULTILINE,
     )
+
+
+@needs_corpus
+def test_every_file_of_the_folder_has_an_expectation_a_source_and_a_licence() -> None:
+    on_disk = sorted(p.name for p in X12_PUBLIC.iterdir() if p.suffix in FEED)
+    assert sorted(NAMES) == on_disk
+    rows = source_rows((X12_PUBLIC / "SOURCES.md").read_text())
+    assert sorted(rows) == sorted(source_rows(SOURCES.read_text()))
+    for repo in {row[1] for row in rows}:
+        assert (X12_PUBLIC / "LICENSES" / f"{repo.replace('/', '+')}.txt").is_file(), repo
+
+
+def test_the_sources_list_names_every_file_with_its_origin_and_licence() -> None:
+    """The committed list names exactly the files of the table: 40 or more, from at least 6
+    projects, each with repository, path, commit and a licence that allows keeping a copy."""
+    rows = source_rows(SOURCES.read_text())
     assert sorted(row[0] for row in rows) == sorted(NAMES)
     assert len(NAMES) >= 40 and len({row[1] for row in rows}) >= 6
     assert {row[4] for row in rows} <= {"BSD-3-Clause", "Apache-2.0", "MIT"}
