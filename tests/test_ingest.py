@@ -263,3 +263,66 @@ def test_public_samples_the_x12_reader_accepts_also_pass_the_structural_gate() -
         loaded.append(path.name)
     assert len(loaded) == 16
     assert "demo.example2.837" in loaded  # billing NPI 9876543210 fails Luhn: loads anyway
+
+
+def test_an_835_loads_without_its_unbalanced_transaction_set(warehouse, tmp_path) -> None:
+    raw = (X12_FIXTURES / "good.835").read_text()
+    body = raw[raw.index("ST*835") : raw.index("GE*")]
+    bad = body.replace("*0001~", "*0002~").replace("BPR*I*", "BPR*I*1", 1)
+    two = raw.replace(body, body + bad).replace("GE*1*11", "GE*2*11")
+    (tmp_path / "inbox" / "remittances").mkdir(parents=True)
+    (tmp_path / "inbox" / "remittances" / "two_sets.835").write_text(two)
+    report = ingest.ingest_inbox(warehouse, tmp_path / "inbox", tmp_path / "store", "run-1")
+    [outcome] = report.outcomes
+    assert outcome.status == "loaded"
+    sentence = outcome.partly_rejected()
+    assert sentence is not None
+    assert sentence.startswith(
+        "1 of 2 transactions in remittances/two_sets.835 was not loaded: transaction set 0002 "
+        "(segment BPR, line 43, col 1: BPR02 1"
+    )
+    # only the first set's payment and claims are staged
+    assert warehouse.execute(
+        "SELECT transaction_control, count(*) FROM stg.remit_payments GROUP BY ALL"
+    ).fetchall() == [("0001", 1)]
+    assert warehouse.execute("SELECT part_kind, parts_total FROM ledger.files").fetchall() == [
+        ("transactions", 2)
+    ]
+
+
+def test_a_file_without_isa_in_an_x12_folder_is_named_not_x12(warehouse, tmp_path) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "remittances").mkdir(parents=True)
+    raw = (X12_FIXTURES / "good.835").read_text()
+    (inbox / "remittances" / "no_isa.835").write_text(raw[raw.index("GS*") :])  # lost its ISA
+    (inbox / "remittances" / "empty.txt").write_bytes(b"")
+    # a CSV of this feed still goes to the CSV reader (and its own column messages)
+    (inbox / "remittances" / "partial.csv").write_text("claim_id,paid_amount\nC1,10.00\n")
+    report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    reasons = {o.path.name: o.reason for o in report.by_status("rejected")}
+    assert reasons["no_isa.835"] == (
+        "no_isa.835: not an X12 interchange: no ISA segment (the file starts with "
+        "'GS*HP*PAYER*RECOUP*20251'...), and not a remittances CSV either: its first line names "
+        "none of the remittances columns"
+    )
+    assert reasons["empty.txt"].startswith(
+        "empty.txt: not an X12 interchange: no ISA segment (the file starts with nothing (the "
+        "file is empty))"
+    )
+    assert "not an X12 interchange" not in reasons["partial.csv"]
+    assert not report.by_status("loaded")
+
+
+def test_isa11_u_on_00501_loads_with_a_warning_in_the_ledger(warehouse, tmp_path) -> None:
+    raw = (X12_FIXTURES / "good.837").read_text()
+    isa = raw[: raw.index("~")].split("*")
+    assert isa[11] == "^"
+    isa[11] = "U"  # the 4010 standards identifier, as many translators still write
+    (tmp_path / "inbox" / "claims").mkdir(parents=True)
+    (tmp_path / "inbox" / "claims" / "u.837").write_text("*".join(isa) + raw[raw.index("~") :])
+    report = ingest.ingest_inbox(warehouse, tmp_path / "inbox", tmp_path / "store", "run-1")
+    [outcome] = report.outcomes
+    assert (outcome.status, outcome.rows) == ("loaded", {"stg.claims": 2, "stg.claim_lines": 4})
+    [warning] = outcome.parts.warnings
+    assert warning.startswith("ISA11 'U' is not a repetition separator (00501 expects one)")
+    assert warehouse.execute("SELECT warnings FROM ledger.files").fetchone() == (f'["{warning}"]',)

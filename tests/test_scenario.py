@@ -15,6 +15,9 @@ says inactive, coverage ended 2025-05-31.
 - A4 90837 on 2025-07-15, in the same 837P as A1-A3 but after its creation date (BHT04
   2025-07-01): that claim alone is rejected (SPEC "Structural checks"); A1-A3 load, and nothing
   of A4 reaches any figure below. The summary and the HTML report name it.
+- The 271 of 2025-06-10 answers for M001 twice; its second subscriber says active (EB*1) with
+  an impossible 2110C date (2025-06-31): that subscriber alone is rejected. Were its EB loaded,
+  M001 would be active for good and A2's lapse would vanish from every figure below.
 
 Open exposure 120.00 + 18.00 = 138.00 over 2 flagged lines; net paid 330.00; 90837 share 2/3.
 """
@@ -106,6 +109,19 @@ def test_a_claim_dated_after_its_file_is_rejected_alone_and_named(scenario) -> N
     assert f"  {A4_NOT_LOADED}\n" in run.stdout
     page = (scenario["folder"] / "index.html").read_text()
     assert A4_NOT_LOADED.replace("'", "&#39;") in page or A4_NOT_LOADED in page
+
+
+SUBSCRIBER_NOT_LOADED = (
+    "1 of 2 subscribers in eligibility/acme_0610.271 was not loaded: subscriber 2 (segment DTP, "
+    "line 19, col 1: DTP03 '20250631' is not a real date (CCYYMMDD))"
+)
+
+
+def test_a_subscriber_with_an_impossible_date_is_rejected_alone_and_named(scenario) -> None:
+    run = scenario["run"]
+    assert f"  {SUBSCRIBER_NOT_LOADED}\n" in run.stdout
+    page = (scenario["folder"] / "index.html").read_text()
+    assert SUBSCRIBER_NOT_LOADED.replace("'", "&#39;") in page or SUBSCRIBER_NOT_LOADED in page
 
 
 def test_exposure_json_equals_the_hand_computed_figures(scenario) -> None:

@@ -367,11 +367,11 @@ def test_repeated_clm01_is_not_a_defect() -> None:
     [
         ("BHT*0022*11*INQ1*20251001*0800", "BHT*0022*11*INQ1", 4, "BHT", "BHT04 (check date)"),
         ("BHT*0022*11*INQ1*20251001", "BHT*0022*11*INQ1*20251301", 4, "BHT", "not a real date"),
-        ("EB*6*IND*MH", "EB**IND*MH", 15, "EB", "EB01"),
-        ("DTP*347*D8*20250630", "DTP*347*D6*20250630", 16, "DTP", "'D6' is not a date format"),
     ],
 )
 def test_271_required_content(old: str, new: str, index: int, seg_id: str, words: str) -> None:
+    """The BHT is the transaction's: its defects reject the file. A defect inside one subscriber
+    rejects that subscriber only (tests/test_x12_271_subscribers.py)."""
     err = reject("bad.271", text("good.271").replace(old, new).encode())
     assert (err.segment_index, err.segment_id) == (index, seg_id)
     assert words in err.problem
@@ -474,3 +474,63 @@ def test_missing_bpr16_and_dtm405_is_rejected() -> None:
     err = reject("no_dates.835", raw.encode())
     assert (err.segment_index, err.segment_id) == (4, "BPR")
     assert "BPR16 (check or EFT effective date) is missing and there is no DTM*405" in err.problem
+
+
+def _two_sets(second: str) -> str:
+    """good.835 with a second transaction set (ST02 0002) after its first: ``second`` is the
+    text of that set's body (ST..SE of good.835, edited by the caller)."""
+    raw = text("good.835")
+    body = raw[raw.index("ST*835") : raw.index("GE*")]
+    return raw.replace(body, body + second).replace("GE*1*11", "GE*2*11")
+
+
+def test_an_unbalanced_transaction_set_is_rejected_alone() -> None:
+    raw = text("good.835")
+    body = raw[raw.index("ST*835") : raw.index("GE*")].replace("*0001~", "*0002~")
+    unbalanced = body.replace("BPR*I*", "BPR*I*1", 1)  # BPR02 gains a leading 1: 1xxx.xx
+    result = read("two_sets.835", _two_sets(unbalanced).encode())
+    assert result.transactions == 2
+    # the first set loads exactly as good.835 alone does (payment ids carry the file hash)
+    good = read("good.835")
+    for table, data in result.tables.items():
+        assert data.drop(["file_sha256", "payment_id"]).equals(
+            good.tables[table].drop(["file_sha256", "payment_id"])
+        ), table
+    # the second is not staged at all, and named with its place and reason
+    [part] = result.rejected
+    bpr_index = body.split("~\n").index(next(s for s in body.split("~\n") if s.startswith("BPR")))
+    assert (part.level, part.part, part.transaction_control, part.segment_id) == (
+        "transaction", "transaction set 0002", "0002", "BPR",
+    )  # fmt: skip
+    assert part.segment_index == part.line == 2 + 39 + bpr_index + 1
+    assert part.reason.startswith("BPR02 1") and "does not balance" in part.reason
+
+
+def test_every_set_rejected_rejects_the_file_at_the_first() -> None:
+    raw = text("unbalanced.835")
+    body = raw[raw.index("ST*835") : raw.index("GE*")]
+    two = raw.replace(body, body + body.replace("*0001~", "*0002~")).replace("GE*1*11", "GE*2*11")
+    err = reject("both_bad.835", two.encode())
+    assert (err.segment_index, err.segment_id) == (4, "BPR")
+    assert "does not balance" in err.problem
+
+
+@pytest.mark.parametrize(
+    ("bad_date", "line", "words"),
+    [
+        (False, 30, "not a segment: it does not start with a segment id"),
+        (False, 30, "GS inside a transaction: the transaction has no SE before it"),
+        # CLM001 is rejected at line 28; its skipped segments are still read for syntax
+        (True, 30, "not a segment: it does not start with a segment id"),
+    ],
+)
+def test_syntax_inside_a_claim_rejects_the_file(bad_date: bool, line: int, words: str) -> None:
+    raw = text("good.837")
+    if bad_date:
+        raw = raw.replace("DTP*472*D8*20251001~\nREF*6R*CLM001L1", "DTP*472*D8*20251301~\n"
+                          "REF*6R*CLM001L1")  # fmt: skip
+    junk = "GS*HC*X~" if "GS" in words else "12*34~"
+    raw = raw.replace("LX*2~", junk + "\nLX*2~")
+    err = reject("syntax.837", raw.encode())
+    assert (err.segment_index, err.line) == (line, line)
+    assert err.problem == words

@@ -142,6 +142,12 @@ def read_file(
             )
         fmt, tables = X12_FORMAT[result.kind], result.tables
         parts = x12_parts(result)
+    elif fmt == "csv" and feed in X12_KIND_FOR_FEED and not _has_feed_header(data, feed):
+        raise feeds.FeedError(
+            path.name,
+            f"not an X12 interchange: no ISA segment (the file starts with {_shown(data)}), "
+            f"and not a {feed} CSV either: its first line names none of the {feed} columns",
+        )
     elif fmt == "csv" and path.suffix.lower() not in (".csv", ".txt", ".tsv", ""):
         raise feeds.FeedError(
             path.name, f"unrecognised format (not X12, Parquet or CSV): extension {path.suffix!r}"
@@ -151,6 +157,35 @@ def read_file(
         tables = feeds.READERS[feed](frame, path.name, file_sha256)
     structural.check_file(path.name, tables)  # gating checks: expectations/structural.py
     return fmt, tables, parts
+
+
+# The CSV columns of each X12 feed folder: a file there without ISA whose first line names none
+# of them is neither X12 nor that feed's CSV (e.g. an X12 file that lost its envelope).
+FEED_COLUMNS = {
+    "claims": {c.name for c in feeds.CLAIMS},
+    "eligibility": {c.name for c in feeds.ELIGIBILITY},
+    "remittances": {c.name for c in feeds.REMITTANCES + feeds.PROVIDER_ADJUSTMENTS},
+}
+
+
+def _has_feed_header(data: bytes, feed: str) -> bool:
+    """Whether the first line that is not a # comment names at least one column of ``feed``."""
+    for raw in data.removeprefix(b"\xef\xbb\xbf").splitlines():
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line and not line.startswith("#"):
+            names = {name.strip().strip('"').strip() for name in line.split(",")}
+            return bool(names & FEED_COLUMNS[feed])
+    return False
+
+
+def _shown(data: bytes, width: int = 24) -> str:
+    """The first bytes of a file, quoted, non-printable bytes escaped (``'GS*HP*PAYER*...'``).
+    Short: a file that is not what it should be may hold anything, health data included."""
+    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:width]
+    if not head:
+        return "nothing (the file is empty)"
+    text = "".join(chr(b) if 32 <= b < 127 and b not in (39, 92) else f"\\x{b:02x}" for b in head)
+    return f"'{text}'" + ("..." if len(data) > width else "")
 
 
 def x12_parts(result: X12Result) -> ledger.Parts:

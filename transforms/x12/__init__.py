@@ -112,7 +112,13 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
         found = walk(segs, lambda kind: _reader(kind, file_sha256))
         tables = found.reader.tables()
         parts = getattr(found.reader, "rejected", [])
-        if parts and not any(table.num_rows for table in tables.values()):
+        parts_loaded = getattr(found.reader, "parts_loaded", None)
+        nothing_loaded = (
+            parts_loaded == 0
+            if parts_loaded is not None
+            else not any(table.num_rows for table in tables.values())
+        )
+        if parts and nothing_loaded:
             # every claim (subscriber) was rejected: the file is rejected, at the first defect
             raise Problem(parts[0]["index"], parts[0]["reason"])
         rejected = []
@@ -129,7 +135,7 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
             )  # fmt: skip
         return X12Result(
             found.kind, tables, len(segs.items), found.interchanges, found.transactions,
-            rejected, list(segs.warnings), getattr(found.reader, "parts_loaded", None),
+            rejected, list(segs.warnings), parts_loaded,
         )  # fmt: skip
     except Problem as problem:
         raise _error(file_name, text, segs, problem.index, problem.problem) from None

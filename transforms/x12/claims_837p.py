@@ -109,8 +109,11 @@ class Claims837Reader:
 
     def _guarded(self, s: _State, e: list[str], j: int) -> None:
         """``_segment``, but a defect inside a claim rejects that claim only and the segments up
-        to the next HL or CLM are skipped."""
+        to the next HL or CLM are skipped. The syntax (every segment id; no envelope segment
+        inside the transaction) is checked on every segment and rejects the file."""
         tag = e[0]
+        if tag not in self.tags:  # the syntax is the file's, inside a claim or skipped too
+            check_tag(tag, j, self.tags)
         if tag in ("HL", "CLM"):
             s.skipping = False
             self._guarded_close(s, j)

@@ -10,6 +10,13 @@ give a begin or an end, else the 2100C/2100D ones; the two levels are never mixe
 291 (D8), or the first date of an RD8 on 346/356/291/307. End: 347, 357, or the second date of an
 RD8. A one-day 2100 date on 291/307/472 (D8, or RD8 with equal dates) is the date the payer answered
 for (``answered_for``), neither a begin nor an end: active that day, silent after it.
+
+Two levels of rejection (docs/decisions.md, "Structural checks"): a defect inside one subscriber
+(its 2000C/2100C/2110C loops and its 2000D dependents: an impossible date, a malformed or missing
+required element such as NM1*IL without a member id or an EB01 that is not a code) rejects that
+subscriber only: nothing of it is staged, ``rejected`` names it by its order in the file
+("subscriber 3"), and the rest loads. The BHT, the envelope, the syntax (a segment that cannot be
+read, an envelope segment inside a transaction) and the HL hierarchy reject the file.
 """
 
 from __future__ import annotations
@@ -21,7 +28,14 @@ import pyarrow as pa
 
 from transforms.x12.errors import Problem
 from transforms.x12.tables import DATE, STR, STRS, build
-from transforms.x12.tokenizer import Transaction, check_se, check_tag, each_segment, end_of_file
+from transforms.x12.tokenizer import (
+    PRIVATE,
+    Transaction,
+    check_se,
+    check_tag,
+    each_segment,
+    end_of_file,
+)
 from transforms.x12.values import BadValue, Dates
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
@@ -44,6 +58,10 @@ BEGIN_D8 = frozenset({"346", "356", "291"})
 END_D8 = frozenset({"347", "357"})
 RANGE = frozenset({"346", "356", "291", "307", "347", "357"})
 ANSWERED = frozenset({"291", "307", "472"})
+# EB01, Eligibility or Benefit Information (005010X279A1 code list)
+EB01_CODES = frozenset("12345678ABCDEFGHIJKLMNOPQRSTUVWXY") | {"CB", "MC"}
+# segments the reader reads; any other is only checked to be a well-formed, non-envelope segment
+READ = frozenset({"EB", "DTP", "HL", "NM1", "TRN", "AAA", "DMG", "LS", "LE"})
 
 Period = tuple[str, dt.date, dt.date | None]  # (qualifier, first date, second date of an RD8)
 
@@ -93,6 +111,16 @@ class Eligibility271Reader:
         }
         self.dates = Dates()
         self.tags: set[str] = set()
+        self.subscribers = 0  # 2000C loops read so far in this file, rejected ones included
+        # subscribers rejected on their own (the rest of the file loads): one dict per subscriber
+        # with level, interchange_control, transaction_control, part ("subscriber N"), index,
+        # reason; never a name nor a member id
+        self.rejected: list[dict[str, Any]] = []
+
+    @property
+    def parts_loaded(self) -> int:
+        """Subscribers (2000C loops, with their dependents) loaded."""
+        return self.subscribers - len(self.rejected)
 
     def tables(self) -> dict[str, pa.Table]:
         """Both eligibility tables (possibly empty), each with ``file_sha256``."""
@@ -101,8 +129,11 @@ class Eligibility271Reader:
     def transaction(self, segs: list[str], tx: Transaction) -> int:
         """Read one 271 (ST at ``tx.st_index``); returns the index of its SE.
 
-        Raises Problem for a missing BHT or BHT04, a bad date, an EB outside a subscriber or
-        dependent loop or without EB01, or an unclosed transaction.
+        A defect inside one subscriber (a bad date, a bad or missing required element of its
+        loops or of its dependents' loops) rejects that subscriber only: it goes to
+        ``self.rejected`` and nothing of it is staged. Raises Problem for a missing BHT or
+        BHT04, a bad value outside any subscriber, a broken HL hierarchy, an EB outside a
+        subscriber or dependent loop, a segment that cannot be read, or an unclosed transaction.
         """
         d = tx.delimiters
         st = tx.st_index
@@ -120,15 +151,103 @@ class Eligibility271Reader:
         s: dict[str, Any] = {
             "tx": tx, "check_date": check_date, "payer_id": None, "payer_name": None,
             "reject": None, "level": "", "member": None, "response": None, "in_ls": False,
-            "seq": 0, "has_subscriber": False,
+            "seq": 0, "has_subscriber": False, "subscriber": None, "skipping": False,
+            "subscribers": 0,
         }  # fmt: skip
-        j = each_segment(segs, tx, st + 2, lambda e, j: self._segment(s, e, j))
-        self._close(s)
+        j = each_segment(segs, tx, st + 2, lambda e, j: self._guarded(s, e, j))
+        self._guarded_close(s, j)
+        s["subscriber"] = None
         check_se(segs, tx, j)
-        if not s["seq"] and s["reject"]:
+        if not s["subscribers"] and s["reject"]:
+            # the payer rejected the whole inquiry (2100A/2100B AAA) and no subscriber follows
             s["response"] = self._new(dependent=False, children=False)
             self._close(s)
         return j
+
+    def _guarded(self, s: dict[str, Any], e: list[str], j: int) -> None:
+        """``_segment``, but a defect inside a subscriber rejects that subscriber only, and the
+        segments up to the next HL that is not one of its dependents are skipped. The hierarchy
+        (every HL) and the syntax (every segment id) are checked even there."""
+        tag = e[0]
+        if tag == "HL":
+            level = e[3] if len(e) > 3 else ""
+            if s["skipping"] and level == "23":
+                return  # a dependent of a rejected subscriber: rejected with it
+            s["skipping"] = False
+            self._guarded_close(s, j)
+            if s["skipping"]:  # the subscriber was rejected on closing
+                if level == "23":
+                    return
+                s["skipping"] = False
+            if level != "23":
+                s["subscriber"] = None
+            self._hl(s, e, j)
+            return
+        if tag not in READ and tag not in self.tags:
+            check_tag(tag, j, self.tags)
+        if s["skipping"]:
+            return
+        if s["subscriber"] is None:
+            self._segment(s, e, j)  # outside a subscriber a defect rejects the file
+            return
+        try:
+            self._segment(s, e, j)
+        except (Problem, BadValue, IndexError) as exc:
+            if isinstance(exc, Problem):
+                index, reason = (j if exc.index is None else exc.index), exc.problem
+            elif isinstance(exc, BadValue):
+                index, reason = j, exc.describe(e, quote=tag not in PRIVATE)
+            else:
+                index, reason = j, f"{tag} has too few elements"
+            self._reject(s, index, reason)
+
+    def _guarded_close(self, s: dict[str, Any], j: int) -> None:
+        """Close the open response; a defect found on closing rejects its subscriber only."""
+        try:
+            self._close(s)
+        except Problem as exc:
+            if s["subscriber"] is None:
+                raise
+            self._reject(s, j if exc.index is None else exc.index, exc.problem)
+
+    def _reject(self, s: dict[str, Any], index: int, reason: str) -> None:
+        """Drop everything staged of the open subscriber and its dependents, and record why."""
+        sub = s["subscriber"]
+        for table, mark in sub["marks"].items():
+            for values in self.cols[table].values():
+                del values[mark:]
+        s["seq"] = sub["seq"]  # the next response takes the number a file without it gives
+        s["response"], s["subscriber"], s["skipping"] = None, None, True
+        tx: Transaction = s["tx"]
+        self.rejected.append(
+            {
+                "level": "subscriber", "interchange_control": tx.interchange_control,
+                "transaction_control": tx.control, "part": f"subscriber {sub['number']}",
+                "index": index, "reason": reason,
+            }
+        )  # fmt: skip
+
+    def _hl(self, s: dict[str, Any], e: list[str], j: int) -> None:
+        level = e[3] if len(e) > 3 else ""
+        s["level"], s["in_ls"] = level, False
+        if level == "22":
+            self.subscribers += 1
+            s["subscribers"] += 1
+            s["subscriber"] = {
+                "number": self.subscribers, "seq": s["seq"],
+                "marks": {t: len(next(iter(c.values()))) for t, c in self.cols.items()},
+            }  # fmt: skip
+            s["member"] = None
+            s["response"] = self._new(dependent=False, children=len(e) > 4 and e[4] == "1")
+            s["response"]["hl"] = j
+        elif level == "23":
+            if not s["has_subscriber"]:
+                raise Problem(j, "dependent HL (23) outside a subscriber HL (22)")
+            s["response"] = self._new(dependent=True, children=False)
+        elif level not in ("20", "21"):
+            raise Problem(j, f"HL03 '{level}' is not 20, 21, 22 or 23 (271 hierarchy)")
+        if level != "23":
+            s["has_subscriber"] = level == "22"
 
     def _segment(self, s: dict[str, Any], e: list[str], j: int) -> None:
         tag, response = e[0], s["response"]
@@ -137,6 +256,8 @@ class Eligibility271Reader:
                 raise Problem(j, "EB outside a subscriber (2000C) or dependent (2000D) loop")
             if len(e) < 2 or not e[1]:
                 raise Problem(j, "EB01 (eligibility or benefit code) is empty")
+            if e[1] not in EB01_CODES:
+                raise Problem(j, f"EB01 '{e[1]}' is not an eligibility or benefit code")
             rep = s["tx"].delimiters.repetition
             response["benefits"].append({
                 "code": e[1],
@@ -153,21 +274,6 @@ class Eligibility271Reader:
             if response is not None and not s["in_ls"]:
                 owner = response["benefits"][-1] if response["benefits"] else response
                 owner["periods"].append((e[1], first, second))
-        elif tag == "HL":
-            self._close(s)
-            level = e[3] if len(e) > 3 else ""
-            s["level"], s["in_ls"] = level, False
-            if level == "22":
-                s["member"] = None
-                s["response"] = self._new(dependent=False, children=len(e) > 4 and e[4] == "1")
-            elif level == "23":
-                if not s["has_subscriber"]:
-                    raise Problem(j, "dependent HL (23) outside a subscriber HL (22)")
-                s["response"] = self._new(dependent=True, children=False)
-            elif level not in ("20", "21"):
-                raise Problem(j, f"HL03 '{level}' is not 20, 21, 22 or 23 (271 hierarchy)")
-            if level != "23":
-                s["has_subscriber"] = level == "22"
         elif tag == "NM1":
             q, ident = e[1], (e[9] if len(e) > 9 else "")
             if s["in_ls"]:
@@ -176,6 +282,7 @@ class Eligibility271Reader:
                 s["payer_id"], s["payer_name"] = ident or None, (e[3] or None)
             elif s["level"] == "22" and q == "IL" and response is not None:
                 s["member"] = response["member"] = ident or None
+                response["il"] = j
         elif tag == "TRN":
             if (
                 response is not None
@@ -190,6 +297,7 @@ class Eligibility271Reader:
                 s["reject"] = s["reject"] or reason
             else:
                 response["reject"] = response["reject"] or reason
+                response["aaa"] = True
         elif tag == "DMG":
             if len(e) > 2 and e[2]:
                 self.dates.period(e[1], e[2])  # validated, never stored nor quoted
@@ -197,19 +305,29 @@ class Eligibility271Reader:
             s["in_ls"] = True
         elif tag == "LE":
             s["in_ls"] = False
-        elif tag not in self.tags:
-            check_tag(tag, j, self.tags)
 
     @staticmethod
     def _new(*, dependent: bool, children: bool) -> dict[str, Any]:
         return {"member": None, "dependent": dependent, "trace": None, "trace2": False,
-                "reject": None, "periods": [], "benefits": [], "children": children}  # fmt: skip
+                "reject": None, "aaa": False, "periods": [], "benefits": [],
+                "children": children, "hl": None, "il": None}  # fmt: skip
 
     def _close(self, s: dict[str, Any]) -> None:
-        """Emit the open response (and its benefits) when it says something."""
+        """Emit the open response (and its benefits) when it says something.
+
+        Raises Problem when a subscriber loop has no NM1*IL, or an NM1*IL without a member id
+        and no AAA saying why (a payer that could not find the member may leave NM109 empty).
+        """
         response, s["response"] = s["response"], None
         if response is None:
             return
+        if response["hl"] is not None:
+            if response["il"] is None:
+                raise Problem(response["hl"], "the subscriber loop (HL 22) has no NM1*IL (2100C)")
+            if response["member"] is None and not response["aaa"]:
+                raise Problem(
+                    response["il"], "NM1*IL (subscriber, 2100C) has no member id in NM109"
+                )
         if not response["dependent"]:
             s["subscriber_trace"] = response["trace"]
         elif response["trace"] is None:  # a dependent without its own TRN: its subscriber's

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
 
 from transforms.x12.errors import Problem
 from transforms.x12.tables import DATE, MONEY, QTY, STR, STRS, build
-from transforms.x12.tokenizer import Transaction, check_se, check_tag, end_of_file
+from transforms.x12.tokenizer import Transaction, check_se, check_tag, closing_se, end_of_file
 from transforms.x12.values import ONE, Amounts, BadValue, Dates, Quantities
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
@@ -70,6 +71,9 @@ class Remittance835Reader:
         # the claims columns when the tables are built (one int per row instead of two values)
         self.line_claim: list[int] = []
         self.adjustment_claim: list[int] = []
+        # transaction sets rejected on their own (the rest of the file loads), as 999 does: one
+        # dict per set with level, interchange_control, transaction_control, part, index, reason
+        self.rejected: list[dict[str, object]] = []
 
     def tables(self) -> dict[str, pa.Table]:
         """The five staging tables (empty ones included), each with ``file_sha256``."""
@@ -86,6 +90,34 @@ class Remittance835Reader:
         return {t: build(self.cols[t], SCHEMAS[t], self.file_sha256) for t in SCHEMAS}
 
     def transaction(self, segs: list[str], tx: Transaction) -> int:
+        """Read one 835 transaction set, or reject it alone; returns the index of its SE.
+
+        A defect inside a transaction set that its own SE closes (a payment that does not
+        balance, a bad amount or date, a missing required element, a wrong SE01 count) rejects
+        that set only, as a 999 acknowledges each set: nothing of it is staged, it goes to
+        ``self.rejected``, and the file's other sets load. Without an SE before the next ST, GE
+        or IEA (a truncated file) the problem is the file's.
+        """
+        staged: list[list[Any]] = [v for cols in self.cols.values() for v in cols.values()]
+        staged += [self.line_claim, self.adjustment_claim]
+        marks = [len(values) for values in staged]
+        try:
+            return self._transaction(segs, tx)
+        except Problem as problem:
+            se = closing_se(segs, tx)
+            if se is None:
+                raise
+            for values, mark in zip(staged, marks, strict=True):
+                del values[mark:]
+            self.rejected.append({
+                "level": "transaction", "interchange_control": tx.interchange_control,
+                "transaction_control": tx.control, "part": f"transaction set {tx.control}",
+                "index": tx.st_index if problem.index is None else problem.index,
+                "reason": problem.problem,
+            })  # fmt: skip
+            return se
+
+    def _transaction(self, segs: list[str], tx: Transaction) -> int:
         """Read one 835 (ST at ``tx.st_index``); returns the index of its SE.
 
         Raises Problem for a missing/invalid BPR, TRN or CLP field, a bad amount or date, a

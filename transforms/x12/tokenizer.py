@@ -221,6 +221,16 @@ def check_se(segs: list[str], tx: Transaction, index: int) -> None:
         raise Problem(index, f"SE02 '{se02}' does not match ST02 '{tx.control}'")
 
 
+def closing_se(segs: list[str], tx: Transaction) -> int | None:
+    """The index of the SE that closes ``tx`` (the first SE after its ST, before any ST, GE or
+    IEA), or None when the transaction set has no end of its own (a truncated file)."""
+    prefixes = tuple(tag + tx.delimiters.element for tag in ("SE", "ST", "GE", "IEA"))
+    for j in range(tx.st_index + 1, len(segs)):
+        if segs[j].startswith(prefixes):
+            return j if segs[j].startswith(prefixes[0]) else None
+    return None
+
+
 def end_of_file(segs: list[str], tx: Transaction) -> Problem:
     """The problem of a file that ends inside transaction ``tx``."""
     return Problem(
