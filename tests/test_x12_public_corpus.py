@@ -59,16 +59,8 @@ NO_ISA = "not an X12 interchange: no ISA segment"
 # file -> expected outcome, and why it is right
 EXPECTED: list[Any] = [
     # --- edi-835-parser (MIT)
-    pytest.param(
-        "edi835parser-blue_cross_nc_sample.835", rejected(NO_ISA),
-        # starts at ST: no ISA/GS envelope, so no delimiters, sender or control numbers to trust
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="right to reject, wrong words: says 'unrecognised format ... extension .835'; "
-            "awaits the 835 reader change (issue 8 item 5: 'not an X12 interchange: no ISA "
-            "segment')",
-        ),
-    ),
+    # starts at ST: no ISA/GS envelope, so no delimiters, sender or control numbers to trust
+    ("edi835parser-blue_cross_nc_sample.835", rejected(NO_ISA)),
     ("edi835parser-emedny_sample.835", loaded()),  # 5010 835, balanced, delimiters as declared
     ("edi835parser-united_healthcare_legacy_sample.835", loaded()),  # 5010 835, ISA16 '>'
     # --- imsweb x12-parser (BSD-3-Clause): every 837 says SE*25 whatever its segment count
