@@ -315,6 +315,17 @@ def test_one_claims_bad_rendering_npi_rejects_that_claim_only(tmp_path: Path) ->
     check(source, partial(["CLM001"], of=2), tmp_path / "run")
 
 
+def test_the_check_leaves_out_an_835_set_rejected_alone(tmp_path: Path) -> None:
+    """two_interchanges.835 with the second set's BPR02 one cent off: that set is rejected on
+    its own, and the independent count leaves it out by (ISA13, ST02)."""
+    lines = (FIXTURES / "two_interchanges.835").read_text().splitlines(keepends=True)
+    assert lines[46].startswith("BPR*I*55.00*")
+    lines[46] = lines[46].replace("BPR*I*55.00*", "BPR*I*55.01*")
+    source = tmp_path / "second_set_unbalanced.835"
+    source.write_text("".join(lines))
+    check(source, partial(["transaction set 0002"], of=2), tmp_path / "run")
+
+
 def check(source: Path, expect: Expect, tmp_path: Path) -> None:
     """Ingest ``source`` alone and hold its outcome and staged figures to ``expect`` and to the
     independent count."""
