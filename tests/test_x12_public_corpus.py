@@ -159,8 +159,9 @@ needs_corpus = pytest.mark.skipif(
 
 def split_segments(data: bytes) -> list[list[str]]:
     """Every segment of the file as its elements. Delimiters come from the first ISA: the
-    element separator is byte 3, the component separator byte 104 (ISA16), the segment
-    terminator byte 105; line breaks around segments are not part of them."""
+    element separator is byte 3 and the segment terminator byte 105 (the component separator,
+    byte 104, is not needed: no counted amount is a composite); line breaks around segments are
+    not part of them."""
     start = data.index(b"ISA")
     element, terminator = data[start + 3 : start + 4], data[start + 105 : start + 106]
     segments = []
@@ -182,7 +183,7 @@ class Counted:
 
     def figures(self, what: str) -> tuple[int, Decimal]:
         amounts = self.items.get(what, [])
-        return len(amounts), sum(amounts, Decimal(0)).quantize(CENT)
+        return len(amounts), sum(amounts, Decimal(0))  # exact: not rounded to the cent
 
 
 def rejected_clms(segments: list[list[str]], rejected_claims: list[tuple[str, int]]) -> set[int]:
