@@ -348,3 +348,19 @@ def test_a_claim_failing_the_structural_gate_is_rejected_alone(warehouse, tmp_pa
         "SELECT claim_id, count(*) FROM stg.claim_lines GROUP BY ALL"
     ).fetchall() == [("CLM002", 2)]
     assert warehouse.execute("SELECT claim_id FROM stg.claims").fetchall() == [("CLM002",)]
+
+
+def test_every_claim_failing_the_gate_rejects_the_file_at_the_first_claim(
+    warehouse, tmp_path
+) -> None:
+    raw = (X12_FIXTURES / "good.837").read_text().replace("SV1*HC:", "SV1*HC:X")  # 6 characters
+    (tmp_path / "inbox" / "claims").mkdir(parents=True)
+    (tmp_path / "inbox" / "claims" / "codes.837").write_text(raw)
+    report = ingest.ingest_inbox(warehouse, tmp_path / "inbox", tmp_path / "store", "run-1")
+    [outcome] = report.outcomes
+    assert outcome.status == "rejected"
+    assert outcome.reason == (
+        "codes.837: segment 21 (CLM) at line 21, column 1: CLM01 CLM001: line 1: procedure_code "
+        "'X90837' is not a procedure code (5 characters 0-9, A-Z)"
+    )
+    assert warehouse.execute("SELECT count(*) FROM stg.claims").fetchone() == (0,)

@@ -129,7 +129,7 @@ def read_file(
     fmt = detect_format(data[:512], path)
     parts = ledger.Parts()
     if fmt == "x12":
-        from transforms.x12 import read_x12
+        from transforms.x12 import X12Error, read_x12
 
         expected = X12_KIND_FOR_FEED.get(feed)
         if expected is None:
@@ -164,6 +164,13 @@ def read_file(
         # own rows fail out (named at their CLM), then the rest must pass whole
         result.reject_claims(structural.claim_problems(tables))
         tables = result.tables
+        if not tables["stg.claims"].num_rows and result.rejected:
+            # every claim is rejected: so is the file, named at the first claim's defect
+            first = result.rejected[0]
+            raise X12Error(
+                path.name, f"CLM01 {first.part}: {first.reason}", segment_index=first.segment_index,
+                segment_id=first.segment_id, line=first.line, column=first.column,
+            ) from None  # fmt: skip
         if not tables["stg.claims"].num_rows:
             raise
         structural.check_file(path.name, tables)
