@@ -49,8 +49,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from expectations.gx_suites import ColumnCheck, SqlCheck
 from transforms.feeds import FeedError
+from warehouse.gx_suites import ColumnCheck, SqlCheck
 
 FIRST_DATE = "1900-01-01"
 LAST_DATE = "2100-12-31"
@@ -448,7 +448,7 @@ GATING: list[StructuralCheck] = [check for check in CHECKS if check.gating]
 @cache
 def _schemas() -> dict[str, pa.Schema]:
     """The Arrow schema of every staging table, from the versioned DDL."""
-    from transforms.warehouse import migrate
+    from warehouse.connection import migrate
 
     con = duckdb.connect(":memory:")
     try:

@@ -318,7 +318,7 @@ def report(
     from flows.lease import file_lease
     from transforms.models import build_models, built_as_of
     from transforms.reports import Scope, build_summary, report_dir, to_json, write_reports
-    from transforms.warehouse import open_warehouse
+    from warehouse.connection import open_warehouse
 
     if not db.exists():
         raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
@@ -355,7 +355,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map failures to exit codes with one line on stderr."""
-    from transforms.warehouse import WarehouseLocked
+    from warehouse.connection import WarehouseLocked
 
     try:
         app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)

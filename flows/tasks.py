@@ -18,7 +18,7 @@ from flows import progress
 from transforms import ingest, reference
 from transforms import reports as report_writer
 from transforms.reports import ReportPaths, Scope
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 
 @dataclass

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 import flows  # noqa: F401  (first: sets the patient Prefect start-up default before Prefect loads)
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 # How long a test waits for a server or subprocess before calling it hung: generous, because a
 # loaded CI machine is many times slower than an idle one; a healthy run never waits this long.

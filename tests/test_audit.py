@@ -12,7 +12,7 @@ import pytest
 from transforms.audit import build_audit, read_claim_ids, verdict, write_audit
 from transforms.extrapolation import DEFAULT_BOUNDS, band_names, estimate
 from transforms.reports import Scope, write_reports
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 D = Decimal
 

@@ -14,7 +14,7 @@ from expectations.catalog import RULES, run_rules
 from transforms import ingest, reference
 from transforms.demo.generator import generate
 from transforms.models import build_models
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 
 @pytest.fixture(scope="module")

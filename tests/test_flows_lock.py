@@ -13,7 +13,7 @@ import pytest
 
 from flows.lease import file_lease, lock_path
 from tests.conftest import DEMO_AS_OF, PATIENT, DemoWarehouse
-from transforms.warehouse import WarehouseLocked, open_warehouse
+from warehouse.connection import WarehouseLocked, open_warehouse
 
 
 def test_a_second_lease_waits_then_gives_up_with_the_holder(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from transforms.reports import (
 from transforms.reports.extracts import FINDING_COLUMNS
 from transforms.reports.json_report import money
 from transforms.reports.reasons import explain
-from transforms.warehouse import migrate
+from warehouse.connection import migrate
 
 R1, R2, R3 = "2222222222", "3333333333", "4444444444"
 AS_OF = date(2024, 12, 31)

@@ -18,7 +18,7 @@ from expectations.catalog import RulesResult
 from tests.conftest import PATIENT
 from tests.rulekit import Kit, Line, Remit, new_kit
 from transforms.reports import ReportPaths, Scope, write_reports
-from transforms.warehouse import insert_arrow
+from warehouse.connection import insert_arrow
 
 AS_OF = date(2024, 12, 31)
 PROVIDERS = {  # rendering NPI -> (90832, 90834, 90837 lines) in the outlier window

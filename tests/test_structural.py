@@ -14,7 +14,6 @@ import pyarrow as pa
 import pytest
 
 from expectations import structural
-from expectations.gx_suites import SqlCheck
 from expectations.structural import (
     CHECKS,
     StructuralError,
@@ -25,7 +24,8 @@ from expectations.structural import (
 )
 from transforms import ingest
 from transforms.feeds import FeedError
-from transforms.warehouse import insert_tables
+from warehouse.connection import insert_tables
+from warehouse.gx_suites import SqlCheck
 
 FILE = "batch.837"
 GOOD_NPI = "1234567893"  # the CMS example NPI

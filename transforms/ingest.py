@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from expectations import structural
 from transforms import feeds, ledger
-from transforms.warehouse import count_rows, insert_tables
+from warehouse.connection import count_rows, insert_tables
 
 if TYPE_CHECKING:
     from transforms.x12 import X12Result

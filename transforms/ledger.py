@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from transforms.warehouse import fetch_one
+from warehouse.connection import fetch_one
 
 if TYPE_CHECKING:
     from transforms.x12 import RejectedPart

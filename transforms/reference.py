@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms import feeds
-from transforms.warehouse import count_rows
+from warehouse.connection import count_rows
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "reference"
 DEFAULT_LOOKBACK_MONTHS = 24

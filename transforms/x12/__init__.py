@@ -3,7 +3,7 @@
 ``read_x12(data, file_name, file_sha256)`` turns the bytes of one file into the Arrow tables of
 its ``stg.*`` staging tables, or rejects the whole file with an ``X12Error`` naming the segment
 (position, id, line, column) and the problem. Load the result with
-``transforms.warehouse.insert_tables(con, result.tables)`` inside the caller's transaction.
+``warehouse.connection.insert_tables(con, result.tables)`` inside the caller's transaction.
 """
 
 from __future__ import annotations

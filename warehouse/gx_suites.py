@@ -1,6 +1,6 @@
 """Run data checks on the DuckDB warehouse through Great Expectations, one call, plain results.
 
-    from expectations.gx_suites import ColumnCheck, SqlCheck, validate
+    from warehouse.gx_suites import ColumnCheck, SqlCheck, validate
 
     result = validate(db_path, "mart_checks", [
         ColumnCheck("claim id present", "stg.claims", "claim_id", "not_null"),
@@ -286,7 +286,7 @@ def validate(
     """
     from contextlib import nullcontext
 
-    from expectations import gx_duckdb
+    from warehouse import gx_duckdb
 
     if build_docs and gx_root is None:
         raise ValueError("build_docs needs gx_root (an ephemeral context has no Data Docs)")

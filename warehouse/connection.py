@@ -1,8 +1,9 @@
 """The one place that opens the DuckDB warehouse.
 
-Schema changes are versioned SQL files in ``transforms/sql`` named ``NNN_*.sql``; ``open_warehouse``
-applies the ones the file has not seen yet, in order, each in its own transaction, and records them
-in ``ledger.schema_migrations``. Every other module receives a connection from here.
+Schema changes are versioned SQL files in ``warehouse/migrations`` named ``NNN_*.sql``;
+``open_warehouse`` applies the ones the file has not seen yet, in order, each in its own
+transaction, and records them in ``ledger.schema_migrations``. Every other module receives a
+connection from here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 

@@ -79,11 +79,11 @@ def _targets() -> tuple[Any, Any]:
         raise GXInternalsChanged(
             f"great_expectations {gx.__version__}: cannot patch for DuckDB (written against "
             f"{GX_VERSION}): " + "; ".join(problems) + ". Check whether GX issues 11579/10738 "
-            "are fixed upstream and update or remove expectations/gx_duckdb.py."
+            "are fixed upstream and update or remove warehouse/gx_duckdb.py."
         )
     if gx.__version__ != GX_VERSION:
         warnings.warn(
-            f"expectations.gx_duckdb was written against great_expectations {GX_VERSION}, "
+            f"warehouse.gx_duckdb was written against great_expectations {GX_VERSION}, "
             f"found {gx.__version__}; run tests/test_gx_duckdb.py",
             stacklevel=3,
         )
