@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 from expectations.catalog import RULES, run_rules, skipped_rules  # noqa: E402
 from expectations.config import load_config  # noqa: E402
 from expectations.reference import load_code_lists  # noqa: E402
-from transforms import reference  # noqa: E402
+from loading import reference  # noqa: E402
 from transforms.models import build_models  # noqa: E402
 from warehouse.connection import open_warehouse  # noqa: E402
 

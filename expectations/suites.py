@@ -275,11 +275,11 @@ def validate_staging(
     build_docs: bool,
     sample_rows: int = 20,
 ) -> SuiteResult:
-    """The structural checks (``expectations.structural``, the same definitions that gate each
+    """The structural checks (``loading.structural``, the same definitions that gate each
     file) over everything staged, as a second GX suite: gating checks pass by construction (a
     file that failed one was never loaded), so what shows here are the warnings, such as NPIs
     whose check digit is wrong."""
-    from expectations.structural import structural_checks
+    from loading.structural import structural_checks
 
     return validate(
         db_path,

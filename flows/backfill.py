@@ -26,7 +26,7 @@ from flows import progress, tasks
 from flows.lease import warehouse_lease
 from flows.partitions import service_months
 from flows.settings import BACKFILL_FLOW, store_for
-from transforms.ingest import IngestReport
+from loading.ingest import IngestReport
 
 Step = Literal["all", "partition", "finish"]
 

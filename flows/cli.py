@@ -88,7 +88,7 @@ def demo(
     echo(f"demo inbox written to {out} (seed {seed}, {claims} claims, as of {manifest['as_of']})")
     files = manifest.get("files", {})
     if files:
-        from transforms.ingest import FEEDS
+        from loading.ingest import FEEDS
 
         echo("files: " + ", ".join(f"{feed} {files[feed]}" for feed in FEEDS if feed in files))
     echo(
@@ -110,7 +110,7 @@ def run(
     set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
 ) -> None:
     """One nightly run: load new inbox files into the warehouse and summarise."""
-    from transforms.ingest import InboxError, scan_inbox
+    from loading.ingest import InboxError, scan_inbox
 
     overrides = _overrides(set)
     try:
@@ -180,8 +180,8 @@ def backfill(
     """Re-evaluate every claim with a date of service in [START, END] with today's rules and
     eligibility knowledge, month by month, and write the report folder
     REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer)."""
+    from loading.ingest import InboxError, scan_inbox
     from transforms.audit import read_claim_ids
-    from transforms.ingest import InboxError, scan_inbox
 
     overrides = _overrides(set)
     if start > end:

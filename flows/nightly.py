@@ -13,7 +13,7 @@ from prefect.runtime import flow_run
 from flows import progress, tasks
 from flows.lease import warehouse_lease
 from flows.settings import NIGHTLY_FLOW, store_for
-from transforms.ingest import IngestReport
+from loading.ingest import IngestReport
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flows.backfill import BackfillResult
     from flows.nightly import NightlyResult
-    from transforms.ingest import IngestReport
+    from loading.ingest import IngestReport
 
 
 def echo(line: str = "") -> None:

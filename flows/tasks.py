@@ -15,7 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows import progress
-from transforms import ingest, reference
+from loading import ingest, reference
 from transforms import reports as report_writer
 from transforms.reports import ReportPaths, Scope
 from warehouse.connection import open_warehouse

@@ -56,7 +56,7 @@ class DemoWarehouse:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
-    from transforms import ingest, reference
+    from loading import ingest, reference
     from transforms.demo.generator import generate
 
     root = tmp_path_factory.mktemp("demo")

@@ -41,7 +41,7 @@ def _findings(db: Path) -> list[tuple]:
 
 
 def _stg_counts(db: Path) -> dict[str, int]:
-    from transforms.ingest import table_counts
+    from loading.ingest import table_counts
 
     with open_warehouse(db, read_only=True) as con:
         return table_counts(con)

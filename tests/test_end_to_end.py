@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from expectations.catalog import RULES, run_rules
-from transforms import ingest, reference
+from loading import ingest, reference
 from transforms.demo.generator import generate
 from transforms.models import build_models
 from warehouse.connection import open_warehouse

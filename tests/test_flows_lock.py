@@ -66,7 +66,7 @@ def test_two_runs_started_together(
 ) -> None:
     """Two `recoup run` on one new warehouse: one loads the inbox, the other waits 3 s for it,
     then exits 3 with the reason; the warehouse equals a single run's."""
-    from transforms.ingest import table_counts
+    from loading.ingest import table_counts
 
     db = tmp_path / "recoup.duckdb"
     env = {**os.environ, "PREFECT_API_URL": prefect_harness, "PYTHONUNBUFFERED": "1"}

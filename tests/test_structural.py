@@ -13,8 +13,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from expectations import structural
-from expectations.structural import (
+from loading import ingest, structural
+from loading.feeds import FeedError
+from loading.structural import (
     CHECKS,
     StructuralError,
     check_file,
@@ -22,8 +23,6 @@ from expectations.structural import (
     npi_is_valid,
     structural_checks,
 )
-from transforms import ingest
-from transforms.feeds import FeedError
 from warehouse.connection import insert_tables
 from warehouse.gx_suites import SqlCheck
 

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from expectations.catalog import RULES, MartNotBuilt, RulesResult, run_rules
-from expectations.structural import structural_checks
 from expectations.suites import GUARD_NAMES, PARTLY, RulesSuiteResult, validate_rules
+from loading.structural import structural_checks
 from tests.rulekit import AS_OF, Kit, Line, Remit
 from warehouse.connection import migrate
 from warehouse.gx_suites import SuiteResult, validate

@@ -23,7 +23,7 @@ import duckdb
 
 from expectations.catalog import RULE_IDS
 from expectations.config import RulesConfig, load_config
-from transforms import ledger
+from loading import ledger
 from transforms.reports.json_report import money
 from transforms.reports.queries import rows, scoped_tables
 from transforms.reports.reasons import explain

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from transforms import feeds
+from loading import feeds
 from warehouse.connection import count_rows
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "reference"

@@ -14,10 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from transforms.x12.errors import Problem
-from transforms.x12.tables import DATE, MONEY, QTY, STR, STRS, build
-from transforms.x12.tokenizer import Transaction, check_se, check_tag, closing_se, end_of_file
-from transforms.x12.values import ONE, Amounts, BadValue, Dates, Quantities
+from loading.x12.errors import Problem
+from loading.x12.tables import DATE, MONEY, QTY, STR, STRS, build
+from loading.x12.tokenizer import Transaction, check_se, check_tag, closing_se, end_of_file
+from loading.x12.values import ONE, Amounts, BadValue, Dates, Quantities
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
     "stg.remit_payments": [

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from transforms.x12.claims_837p import Claims837Reader
-from transforms.x12.eligibility_271 import Eligibility271Reader
-from transforms.x12.errors import Problem, X12Error
-from transforms.x12.remittance_835 import Remittance835Reader
-from transforms.x12.tokenizer import (
+from loading.x12.claims_837p import Claims837Reader
+from loading.x12.eligibility_271 import Eligibility271Reader
+from loading.x12.errors import Problem, X12Error
+from loading.x12.remittance_835 import Remittance835Reader
+from loading.x12.tokenizer import (
     Reader,
     Segments,
     decode,

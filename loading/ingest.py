@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from expectations import structural
-from transforms import feeds, ledger
+from loading import feeds, ledger, structural
 from warehouse.connection import count_rows, insert_tables
 
 if TYPE_CHECKING:
-    from transforms.x12 import X12Result
+    from loading.x12 import X12Result
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 
 def detect_format(head: bytes, path: Path) -> str:
-    from transforms.x12 import is_x12
+    from loading.x12 import is_x12
 
     if is_x12(head):
         return "x12"
@@ -129,7 +128,7 @@ def read_file(
     fmt = detect_format(data[:512], path)
     parts = ledger.Parts()
     if fmt == "x12":
-        from transforms.x12 import read_x12
+        from loading.x12 import read_x12
 
         expected = X12_KIND_FOR_FEED.get(feed)
         if expected is None:
@@ -156,7 +155,7 @@ def read_file(
         frame = feeds.read_frame(data, path.name, fmt)
         tables = feeds.READERS[feed](frame, path.name, file_sha256)
     try:
-        structural.check_file(path.name, tables)  # gating checks: expectations/structural.py
+        structural.check_file(path.name, tables)  # gating checks: loading/structural.py
     except structural.StructuralError as exc:
         if fmt != "x12-837p" or exc.table not in structural.CLAIM_TABLES:
             raise
@@ -262,7 +261,7 @@ def ingest_file(
 
 
 def _reason(path: Path, exc: Exception) -> str:
-    from transforms.x12 import X12Error
+    from loading.x12 import X12Error
 
     if isinstance(exc, X12Error | feeds.FeedError):
         return str(exc)

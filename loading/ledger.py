@@ -22,7 +22,7 @@ import duckdb
 from warehouse.connection import fetch_one
 
 if TYPE_CHECKING:
-    from transforms.x12 import RejectedPart
+    from loading.x12 import RejectedPart
 
 
 @dataclass
@@ -147,7 +147,7 @@ def not_loaded(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[str]:
     """One sentence per file of the warehouse that did not load whole: rejected files with their
     reason, and loaded files with the parts rejected on their own ("2 of 140 claims in
     claims/batch.837 were not loaded: ..."). Newest first; at most ``limit``."""
-    from transforms.x12 import RejectedPart
+    from loading.x12 import RejectedPart
 
     files = con.execute(
         "SELECT f.file_sha256, f.feed || '/' || f.file_name, f.status, f.error, f.part_kind, "

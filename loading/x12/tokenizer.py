@@ -17,8 +17,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from transforms.x12.errors import Problem
-from transforms.x12.values import BadValue
+from loading.x12.errors import Problem
+from loading.x12.values import BadValue
 
 # GS08 versions recoup reads, and the transaction set (ST01) each one carries.
 VERSIONS = {

@@ -32,7 +32,7 @@ The checks (``CHECKS``), per staging table:
 ``check_file(file_name, tables)`` runs the checks of the tables a file produced, in one in-memory
 DuckDB over the registered Arrow tables (no copy; tables the file does not hold are empty), and
 raises ``StructuralError`` naming the first failing row (checks in ``CHECKS`` order, then key
-order) and how many more there are. ``transforms.ingest`` treats it like any ``FeedError``.
+order) and how many more there are. ``loading.ingest`` treats it like any ``FeedError``.
 Cost, measured: one statement per file (row-level checks of a table share one scan; NPIs are
 tested once per distinct value) on a per-thread connection kept between files: about 20 ms for a
 small file, 0.3-0.4 s for a 1M-line 837 (500k claims).
@@ -49,7 +49,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms.feeds import FeedError
+from loading.feeds import FeedError
 from warehouse.gx_suites import ColumnCheck, SqlCheck
 
 FIRST_DATE = "1900-01-01"

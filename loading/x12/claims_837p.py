@@ -14,9 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from transforms.x12.errors import Problem
-from transforms.x12.tables import DATE, MONEY, QTY, STR, STRS, build
-from transforms.x12.tokenizer import (
+from loading.x12.errors import Problem
+from loading.x12.tables import DATE, MONEY, QTY, STR, STRS, build
+from loading.x12.tokenizer import (
     PRIVATE,
     Transaction,
     check_se,
@@ -24,7 +24,7 @@ from transforms.x12.tokenizer import (
     each_segment,
     end_of_file,
 )
-from transforms.x12.values import Amounts, BadValue, Dates, Quantities
+from loading.x12.values import Amounts, BadValue, Dates, Quantities
 
 SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
     "stg.claims": [
