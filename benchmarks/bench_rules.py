@@ -52,7 +52,7 @@ from expectations.catalog import RULES, run_rules, skipped_rules  # noqa: E402
 from expectations.config import load_config  # noqa: E402
 from expectations.reference import load_code_lists  # noqa: E402
 from loading import reference  # noqa: E402
-from transforms.models import build_models  # noqa: E402
+from marts.models import build_models  # noqa: E402
 from warehouse.connection import open_warehouse  # noqa: E402
 
 AS_OF = date(2025, 3, 31)

@@ -20,7 +20,8 @@ import duckdb
 from expectations.config import RulesConfig, load_config
 from expectations.definition import Rule
 from expectations.reference import load_code_lists
-from transforms.models import built_as_of, render_sql
+from marts.models import built_as_of
+from marts.templating import render_sql
 
 RULE_IDS: tuple[str, ...] = (
     "coverage.lapsed",
@@ -213,7 +214,7 @@ def run_rules(
     """Evaluate the rules on the paid lines of the mart built for ``as_of`` into ``mart.findings``.
 
     Replaces all findings, or only those of ``service_months`` (first days of months) when given,
-    in one transaction. Raises ``MartNotBuilt`` unless ``transforms.models.build_models`` ran for
+    in one transaction. Raises ``MartNotBuilt`` unless ``marts.models.build_models`` ran for
     the same ``as_of``.
     """
     config = config or load_config()

@@ -60,7 +60,8 @@ from typing import TYPE_CHECKING, Literal
 
 from expectations.catalog import RULE_IDS, RULES, MartNotBuilt, skipped_rules
 from expectations.config import RulesConfig, load_config
-from transforms.models import built_as_of, sql_literal
+from marts.models import built_as_of
+from marts.templating import sql_literal
 from warehouse.gx_suites import Check, SqlCheck, SuiteResult, validate
 
 if TYPE_CHECKING:

@@ -316,7 +316,7 @@ def report(
     from expectations.catalog import run_rules, skipped_rules
     from expectations.config import load_config
     from flows.lease import file_lease
-    from transforms.models import build_models, built_as_of
+    from marts.models import build_models, built_as_of
     from transforms.reports import Scope, build_summary, report_dir, to_json, write_reports
     from warehouse.connection import open_warehouse
 

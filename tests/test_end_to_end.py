@@ -12,8 +12,8 @@ import pytest
 
 from expectations.catalog import RULES, run_rules
 from loading import ingest, reference
+from marts.models import build_models
 from transforms.demo.generator import generate
-from transforms.models import build_models
 from warehouse.connection import open_warehouse
 
 

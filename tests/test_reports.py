@@ -30,8 +30,8 @@ import duckdb
 import pytest
 
 from expectations.catalog import RULE_IDS, RulesResult
+from marts.models import build_models
 from tests.rulekit import Kit, Line, Remit, new_kit
-from transforms.models import build_models
 from transforms.reports import (
     ReportInputsStale,
     Scope,

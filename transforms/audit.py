@@ -28,8 +28,8 @@ from typing import Any
 
 import duckdb
 
+from marts.templating import render_sql
 from transforms.extrapolation import DEFAULT_BOUNDS, estimate, stratum_index
-from transforms.models import render_sql
 from transforms.reports.files import write_text
 from transforms.reports.json_report import money, to_json
 from transforms.reports.reasons import explain

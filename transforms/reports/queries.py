@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 
 from expectations.config import RulesConfig
-from transforms.models import SqlValue, built_as_of, render_sql
+from marts.models import built_as_of
+from marts.templating import SqlValue, render_sql
 from transforms.reports.scope import Scope
 
 SQL_DIR = Path(__file__).parent / "sql"

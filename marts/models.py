@@ -1,24 +1,22 @@
 """The mart layer: models rebuilt from staging on every run, for one as-of date.
 
-Each model is one file in ``transforms/sql/models`` (``mart_<table>.sql``) holding one
+Each model is one file in ``marts/sql`` (``mart_<table>.sql``) holding one
 ``CREATE OR REPLACE TABLE mart.<table>`` statement. ``build_models`` runs them in dependency order
 inside one transaction, so readers see either the previous build or the new one, never a mix.
 
-SQL files take parameters as ``{{ name }}`` placeholders, replaced by SQL literals
-(``render_sql``); the same templating serves the rule queries in ``expectations/``.
+SQL files take parameters as ``{{ name }}`` placeholders, filled by ``marts.templating``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-MODELS_DIR = Path(__file__).parent / "sql" / "models"
+from marts.templating import render_sql
+
+MODELS_DIR = Path(__file__).parent / "sql"
 
 # Dependency order: each model reads only staging, ref and the models above it.
 MODELS: tuple[str, ...] = (
@@ -37,47 +35,6 @@ MODELS: tuple[str, ...] = (
     "mart_payer_policies",
     "mart_build_info",
 )
-
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
-
-SqlValue = str | int | float | bool | date | Decimal | Sequence[str] | Sequence[int] | None
-
-
-def sql_literal(value: SqlValue) -> str:
-    """``value`` written as a DuckDB literal (strings quoted, dates typed, lists as lists)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, Decimal):
-        return f"CAST('{value}' AS DECIMAL(18,4))"
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, Sequence):
-        items = [sql_literal(item) for item in value]
-        return "[" + ", ".join(items) + "]" if items else "[]::VARCHAR[]"
-    raise TypeError(f"cannot write {value!r} as a SQL literal")
-
-
-def placeholders(template: str) -> set[str]:
-    """The parameter names a SQL template uses."""
-    return set(_PLACEHOLDER.findall(template))
-
-
-def render_sql(template: str, params: Mapping[str, SqlValue]) -> str:
-    """Replace every ``{{ name }}`` with the literal of ``params[name]``; unknown names raise."""
-    missing = placeholders(template) - set(params)
-    if missing:
-        raise KeyError(f"SQL parameters not provided: {', '.join(sorted(missing))}")
-    return _PLACEHOLDER.sub(lambda match: sql_literal(params[match.group(1)]), template)
 
 
 def model_sql(name: str, as_of: date) -> str:
