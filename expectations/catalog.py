@@ -50,6 +50,18 @@ def _load(rule_id: str) -> Rule:
 RULES: list[Rule] = [_load(rule_id) for rule_id in RULE_IDS]
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
+
+def rule_title(rule: Rule) -> str:
+    """The rule's one-line summary (first line of its description, without its id)."""
+    first_line = rule.description.removeprefix(rule.id + ":").strip().split("\n")[0]
+    return first_line.rstrip(".") or rule.id
+
+
+def rule_titles() -> dict[str, str]:
+    """Every rule id, in ``RULE_IDS`` order, with its one-line title (what the reports show)."""
+    return {rule.id: rule_title(rule) for rule in RULES}
+
+
 _LISTED = 5  # identifiers named in a partial-skip reason before "and N more"
 
 # Enriches one rule's failing lines into mart.findings rows. time_barred: payment_date +

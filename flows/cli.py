@@ -181,7 +181,7 @@ def backfill(
     eligibility knowledge, month by month, and write the report folder
     REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer)."""
     from loading.ingest import InboxError, scan_inbox
-    from transforms.audit import read_claim_ids
+    from reporting.audit import read_claim_ids
 
     overrides = _overrides(set)
     if start > end:
@@ -315,9 +315,10 @@ def report(
     the marts' date, the marts and findings are recomputed for it first."""
     from expectations.catalog import run_rules, skipped_rules
     from expectations.config import load_config
+    from flows.handover import report_rules
     from flows.lease import file_lease
     from marts.models import build_models, built_as_of
-    from transforms.reports import Scope, build_summary, report_dir, to_json, write_reports
+    from reporting import Scope, build_summary, report_dir, to_json, write_reports
     from warehouse.connection import open_warehouse
 
     if not db.exists():
@@ -339,7 +340,10 @@ def report(
         _, skipped = skipped_rules(con, config, as_of)
         scope = Scope.nightly()
         if format == "json":
-            sys.stdout.write(to_json(build_summary(con, as_of=as_of, scope=scope, skipped=skipped)))
+            summary = build_summary(
+                con, as_of=as_of, scope=scope, skipped=skipped, rules=report_rules(config)
+            )
+            sys.stdout.write(to_json(summary))
             return
         paths = write_reports(
             con,
@@ -347,7 +351,7 @@ def report(
             as_of=as_of,
             scope=scope,
             skipped=skipped,
-            config=config,
+            rules=report_rules(config),
         )
     chosen = {"html": paths.index_html, "csv": paths.findings_csv}.get(format or "", paths.folder)
     echo(str(chosen))

@@ -89,7 +89,7 @@ def backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
 
     from flows.backfill import partition_tag
     from flows.partitions import service_months
-    from transforms.reports import Scope, report_dir
+    from reporting import Scope, report_dir
 
     months = service_months(parameters["start"], parameters["end"])
     echo(

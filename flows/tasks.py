@@ -14,10 +14,10 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+import reporting as report_writer
 from flows import progress
 from loading import ingest, reference
-from transforms import reports as report_writer
-from transforms.reports import ReportPaths, Scope
+from reporting import ReportPaths, Scope
 from warehouse.connection import open_warehouse
 
 
@@ -198,14 +198,18 @@ def write_reports(
     db: Path, out_dir: Path, as_of: date, scope: Scope, skipped: dict[str, str], lock_wait: float
 ) -> ReportPaths:
     """Write exposure.json, findings.csv/.parquet and index.html for the scope."""
+    from flows.handover import report_rules
+
     with open_warehouse(db, wait_seconds=lock_wait) as con:
-        return report_writer.write_reports(con, out_dir, as_of=as_of, scope=scope, skipped=skipped)
+        return report_writer.write_reports(
+            con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=report_rules()
+        )
 
 
 @task(name="write-audit", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def write_audit(db: Path, out_dir: Path, scope: Scope, as_of: date, lock_wait: float) -> dict:
     """audit.json, audit.csv, audit.html and the ``audit`` key of exposure.json (audit mode)."""
-    from transforms.audit import write_audit as write_audit_files
+    from reporting.audit import write_audit as write_audit_files
 
     with open_warehouse(db, read_only=False, wait_seconds=lock_wait) as con:
         return write_audit_files(con, out_dir, scope=scope, as_of=as_of).audit

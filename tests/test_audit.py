@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from transforms.audit import build_audit, read_claim_ids, verdict, write_audit
-from transforms.extrapolation import DEFAULT_BOUNDS, band_names, estimate
-from transforms.reports import Scope, write_reports
+from flows.handover import report_rules
+from reporting import Scope, write_reports
+from reporting.audit import build_audit, read_claim_ids, verdict, write_audit
+from reporting.extrapolation import DEFAULT_BOUNDS, band_names, estimate
 from warehouse.connection import open_warehouse
 
 D = Decimal
@@ -156,7 +157,7 @@ def test_audit_of_the_demo_agrees_with_the_findings(evaluated_demo: Path, tmp_pa
             ).fetchall()
         )
         folder = tmp_path / "report"
-        write_reports(con, folder, as_of=DEMO_AS_OF, scope=scope, skipped={})
+        write_reports(con, folder, as_of=DEMO_AS_OF, scope=scope, skipped={}, rules=report_rules())
         write_audit(con, folder, scope=scope, as_of=DEMO_AS_OF)
     by_id = {claim["claim_id"]: claim for claim in audit["claims"]}
     assert by_id["UNKNOWN-1"]["verdict"] == "not_found"

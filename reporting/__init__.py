@@ -6,12 +6,12 @@ finance), index.html (for the compliance lead) and Prefect artifacts (for the ru
     publish_artifacts(paths.summary, paths.top_lines, key_prefix=artifact_key_prefix(scope))
 """
 
-from transforms.reports.artifacts import publish_artifacts
-from transforms.reports.exposure import build_summary
-from transforms.reports.json_report import to_json
-from transforms.reports.queries import ReportInputsStale
-from transforms.reports.scope import Scope, artifact_key_prefix, report_dir
-from transforms.reports.writer import ReportPaths, write_reports
+from reporting.artifacts import publish_artifacts
+from reporting.exposure import build_summary
+from reporting.json_report import to_json
+from reporting.queries import ReportInputsStale
+from reporting.scope import Scope, artifact_key_prefix, report_dir
+from reporting.writer import ReportPaths, write_reports
 
 __all__ = [
     "ReportInputsStale",

@@ -13,10 +13,9 @@ from typing import Any
 
 import duckdb
 
-from expectations.config import RulesConfig
 from marts.models import built_as_of
 from marts.templating import SqlValue, render_sql
-from transforms.reports.scope import Scope
+from reporting.scope import Scope
 
 SQL_DIR = Path(__file__).parent / "sql"
 TEMP_TABLES = (
@@ -51,7 +50,7 @@ def rows(
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
 
-def scope_params(scope: Scope, as_of: date, config: RulesConfig) -> dict[str, SqlValue]:
+def scope_params(scope: Scope, as_of: date, config: Mapping[str, Any]) -> dict[str, SqlValue]:
     return {
         "as_of": as_of,
         "start": scope.start,
@@ -67,7 +66,7 @@ def scope_params(scope: Scope, as_of: date, config: RulesConfig) -> dict[str, Sq
 
 @contextmanager
 def scoped_tables(
-    con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, config: RulesConfig
+    con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, config: Mapping[str, Any]
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Create the report's temporary tables for ``scope``; drop them on exit.
 

@@ -4,14 +4,14 @@ no member id, name or birth date reaches the page."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from expectations.catalog import RULES_BY_ID
-from transforms.reports.exposure import ReportDetails
+from reporting.exposure import ReportDetails
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -46,18 +46,10 @@ def environment(folder: Path = TEMPLATES) -> Environment:
     return env
 
 
-def _rule_title(rule: str) -> str:
-    """The rule's one-line summary (first line of its description, without its id)."""
-    definition = RULES_BY_ID.get(rule)
-    if definition is None:
-        return rule
-    first_line = definition.description.removeprefix(rule + ":").strip().split("\n")[0]
-    return first_line.rstrip(".") or rule
-
-
-def render_html(summary: dict[str, Any], details: ReportDetails) -> str:
-    """The report page for ``summary`` (exposure.json) and ``details``."""
-    from transforms.reports import charts  # Matplotlib loads only when a page is drawn
+def render_html(summary: dict[str, Any], details: ReportDetails, titles: Mapping[str, str]) -> str:
+    """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
+    rules (``RuleBook.titles``)."""
+    from reporting import charts  # Matplotlib loads only when a page is drawn
 
     shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
     flagged_providers = [
@@ -73,7 +65,7 @@ def render_html(summary: dict[str, Any], details: ReportDetails) -> str:
     rules = [
         {
             "id": rule,
-            "title": _rule_title(rule),
+            "title": titles.get(rule, rule),
             "lines": body["lines"],
             "exposure": body["exposure"],
             "skipped": summary["rules_skipped"].get(rule),

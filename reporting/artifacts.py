@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from transforms.reports.html import money_text
+from reporting.html import money_text
 
 TOP_FINDINGS_SHOWN = 25
 _KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # figures without pyplot: no GUI backend, no global state
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from transforms.reports.exposure import PeerStats
+from reporting.exposure import PeerStats
 
 OPEN = "#c8553d"
 BARRED = "#a7b1bc"

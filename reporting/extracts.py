@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.reports.files import replacing
-from transforms.reports.queries import named_queries
+from reporting.files import replacing
+from reporting.queries import named_queries
 
 FINDING_COLUMNS = (
     "claim_id",

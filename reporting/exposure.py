@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,13 +22,12 @@ from typing import Any
 
 import duckdb
 
-from expectations.catalog import RULE_IDS
-from expectations.config import RulesConfig, load_config
 from loading import ledger
-from transforms.reports.json_report import money
-from transforms.reports.queries import rows, scoped_tables
-from transforms.reports.reasons import explain
-from transforms.reports.scope import Scope
+from reporting.json_report import money
+from reporting.queries import rows, scoped_tables
+from reporting.reasons import explain
+from reporting.rulebook import RuleBook
+from reporting.scope import Scope
 
 TOP_LINES = 20
 RECOUPMENTS_SHOWN = 20
@@ -43,12 +43,14 @@ def summary_from_tables(
     as_of: date,
     scope: Scope,
     skipped: dict[str, str],
+    rule_ids: Sequence[str],
 ) -> dict[str, Any]:
-    """The exposure.json dict, from the temporary tables of ``scoped_tables``."""
+    """The exposure.json dict, from the temporary tables of ``scoped_tables``; ``by_rule`` lists
+    ``rule_ids`` in their order, zero for a rule with no finding in scope."""
     totals = rows(con, "totals")[0]
     realized = rows(con, "realized_by_kind")
     unmatched = rows(con, "unmatched")[0]
-    by_rule: dict[str, dict[str, Any]] = {rule: {"lines": 0, "exposure": 0.0} for rule in RULE_IDS}
+    by_rule: dict[str, dict[str, Any]] = {rule: {"lines": 0, "exposure": 0.0} for rule in rule_ids}
     for row in rows(con, "by_rule"):
         by_rule[row["rule"]] = {"lines": row["lines"], "exposure": money(row["exposure"])}
 
@@ -124,17 +126,18 @@ def build_summary(
     as_of: date,
     scope: Scope,
     skipped: dict[str, str],
-    config: RulesConfig | None = None,
+    rules: RuleBook,
 ) -> dict[str, Any]:
     """The exposure.json dict for ``scope`` (SPEC "Outputs"): JSON-ready (dates as ISO strings,
     money as floats of exact cents, counts as ints), so ``json.loads(to_json(s)) == s``.
 
     Needs the mart built and the rules run for ``as_of`` (else ``ReportInputsStale``); ``skipped``
-    is ``RulesResult.skipped``; ``config`` gives the outlier window (defaults.toml when None).
+    is ``RulesResult.skipped``; ``rules`` gives the rule ids and the outlier window.
     """
-    config = config or load_config()
-    with scoped_tables(con, scope, as_of, config):
-        return summary_from_tables(con, as_of=as_of, scope=scope, skipped=skipped)
+    with scoped_tables(con, scope, as_of, rules.thresholds):
+        return summary_from_tables(
+            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
+        )
 
 
 # ---- detail for the HTML report and the Prefect artifacts -------------------------------------
@@ -172,7 +175,7 @@ class ReportDetails:
     not_loaded: list[str] = field(default_factory=list)
 
 
-def peer_stats(shares: list[dict[str, Any]], config: RulesConfig) -> PeerStats:
+def peer_stats(shares: list[dict[str, Any]], config: Mapping[str, Any]) -> PeerStats:
     """The outlier rule's centre and spread over peers, for the chart (the rule's SQL decides)."""
     values = [float(row["share_90837"]) for row in shares if row["is_peer"]]
     median = statistics.median(values) if values else None
@@ -231,7 +234,7 @@ def top_lines_from_tables(
 
 
 def details_from_tables(
-    con: duckdb.DuckDBPyConnection, config: RulesConfig, *, top: int = TOP_LINES
+    con: duckdb.DuckDBPyConnection, config: Mapping[str, Any], *, top: int = TOP_LINES
 ) -> ReportDetails:
     shares = rows(con, "provider_shares")
     recoupments = rows(con, "recoupments", {"limit": RECOUPMENTS_SHOWN})

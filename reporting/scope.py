@@ -4,7 +4,7 @@ A scope selects **claim lines** (current submissions, docs/decisions.md) by date
 ``[start, end]`` (either bound may be open), billed payer and, when the audit letter names them,
 claim ids. Everything else in a report follows from the lines it selects; what cannot be tied to a
 line (recoupments and unmatched remittances naming unknown claims) follows the rules in
-``transforms/reports/sql/scope.sql``.
+``reporting/sql/scope.sql``.
 """
 
 from __future__ import annotations

@@ -14,14 +14,14 @@ from typing import Any
 
 import duckdb
 
-from expectations.config import RulesConfig, load_config
-from transforms.reports.exposure import details_from_tables, summary_from_tables
-from transforms.reports.extracts import write_findings_csv, write_findings_parquet
-from transforms.reports.files import write_text
-from transforms.reports.html import render_html
-from transforms.reports.json_report import to_json
-from transforms.reports.queries import scoped_tables
-from transforms.reports.scope import Scope
+from reporting.exposure import details_from_tables, summary_from_tables
+from reporting.extracts import write_findings_csv, write_findings_parquet
+from reporting.files import write_text
+from reporting.html import render_html
+from reporting.json_report import to_json
+from reporting.queries import scoped_tables
+from reporting.rulebook import RuleBook
+from reporting.scope import Scope
 
 
 @dataclass
@@ -44,14 +44,13 @@ def write_reports(
     as_of: date,
     scope: Scope,
     skipped: dict[str, str],
-    config: RulesConfig | None = None,
+    rules: RuleBook,
 ) -> ReportPaths:
     """Write the four report files of ``scope`` into ``out_dir`` (created when missing).
 
     Needs the mart built and the rules run for ``as_of`` (else ``ReportInputsStale``); works on
     a read-only connection. Rerunning on the same warehouse rewrites identical bytes.
     """
-    config = config or load_config()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(
@@ -61,12 +60,14 @@ def write_reports(
         findings_parquet=out_dir / "findings.parquet",
         index_html=out_dir / "index.html",
     )
-    with scoped_tables(con, scope, as_of, config):
-        summary = summary_from_tables(con, as_of=as_of, scope=scope, skipped=skipped)
-        details = details_from_tables(con, config)
+    with scoped_tables(con, scope, as_of, rules.thresholds):
+        summary = summary_from_tables(
+            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
+        )
+        details = details_from_tables(con, rules.thresholds)
         write_findings_parquet(con, paths.findings_parquet)
         write_findings_csv(con, paths.findings_csv)
-    write_text(paths.index_html, render_html(summary, details))
+    write_text(paths.index_html, render_html(summary, details, rules.titles))
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary
     paths.top_lines = details.top_lines

@@ -4,7 +4,7 @@ the payer could demand if it extrapolated the sample to the whole audit window.
 * ``audit_claims`` reads, for every audited claim id, its lines in the window, their findings, the
   documentation on file (minutes, signature) and the eligibility responses dated within 30 days of
   the dates of service, and gives a plain verdict (``VERDICTS``);
-* ``transforms.extrapolation.estimate``: the stratified estimator of DOMAIN.md section 7
+* ``reporting.extrapolation.estimate``: the stratified estimator of DOMAIN.md section 7
   (``docs/audit.md`` has the formulas and a worked example): frame = paid claims in the window,
   strata = paid-amount bands, y = the audited claim's open exposure;
 * ``write_audit`` writes ``audit.json``, ``audit.csv`` and ``audit.html`` into a backfill's report
@@ -29,11 +29,11 @@ from typing import Any
 import duckdb
 
 from marts.templating import render_sql
-from transforms.extrapolation import DEFAULT_BOUNDS, estimate, stratum_index
-from transforms.reports.files import write_text
-from transforms.reports.json_report import money, to_json
-from transforms.reports.reasons import explain
-from transforms.reports.scope import Scope
+from reporting.extrapolation import DEFAULT_BOUNDS, estimate, stratum_index
+from reporting.files import write_text
+from reporting.json_report import money, to_json
+from reporting.reasons import explain
+from reporting.scope import Scope
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -357,7 +357,7 @@ def audit_csv_text(audit: Mapping[str, Any]) -> str:
 
 
 def render_audit_html(audit: Mapping[str, Any]) -> str:
-    from transforms.reports.html import environment
+    from reporting.html import environment
 
     return environment(TEMPLATES).get_template("audit.html.j2").render(audit=audit)
 
@@ -377,7 +377,7 @@ def write_audit(
     bounds: Sequence[Decimal] = DEFAULT_BOUNDS,
 ) -> AuditPaths:
     """Write audit.json, audit.csv and audit.html into ``out_dir`` (a backfill report folder already
-    written by ``transforms.reports.write_reports``) and add ``audit`` to its exposure.json.
+    written by ``reporting.write_reports``) and add ``audit`` to its exposure.json.
     Each file is replaced atomically; exposure.json is rewritten last."""
     audit = build_audit(con, scope, as_of, bounds=bounds)
     paths = AuditPaths(out_dir / "audit.json", out_dir / "audit.csv", out_dir / "audit.html", audit)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
-from transforms.reports.json_report import money
+from reporting.json_report import money
 
 # z of the lower limit of a one-sided 90% interval (CMS contractors, PIM 8.4.5.1), and of a
 # two-sided 90% interval (OIG), DOMAIN.md section 7.
