@@ -74,7 +74,8 @@ def demo(
 ) -> None:
     """Write a realistic synthetic inbox (837P, 271, 835, sessions) with planted problems and an
     answer key (answer_key.csv, manifest.json at the top of OUT)."""
-    from transforms.demo.generator import NotADemoFolder, generate
+    from demo.generator import NotADemoFolder, generate
+    from expectations.catalog import RULE_IDS
 
     if claims < 1:
         raise UsageError("--claims must be at least 1")
@@ -82,7 +83,7 @@ def demo(
     if as_of is not None:
         kwargs["as_of"] = as_of  # type: ignore[assignment]
     try:
-        manifest = generate(out, **kwargs)  # type: ignore[arg-type]
+        manifest = generate(out, rules=RULE_IDS, **kwargs)  # type: ignore[arg-type]
     except NotADemoFolder as exc:
         raise UsageError(str(exc)) from exc
     echo(f"demo inbox written to {out} (seed {seed}, {claims} claims, as of {manifest['as_of']})")

@@ -56,12 +56,13 @@ class DemoWarehouse:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
+    from demo.generator import generate
+    from expectations.catalog import RULE_IDS
     from loading import ingest, reference
-    from transforms.demo.generator import generate
 
     root = tmp_path_factory.mktemp("demo")
     inbox = root / "inbox"
-    generate(inbox, seed=7, claims=DEMO_CLAIMS, as_of=DEMO_AS_OF)
+    generate(inbox, rules=RULE_IDS, seed=7, claims=DEMO_CLAIMS, as_of=DEMO_AS_OF)
     db = root / "template" / "recoup.duckdb"
     with open_warehouse(db) as con:
         report = ingest.ingest_inbox(con, inbox, db.parent, "fixture")

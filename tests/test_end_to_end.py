@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from expectations.catalog import RULES, run_rules
+from demo.generator import generate
+from expectations.catalog import RULE_IDS, RULES, run_rules
 from loading import ingest, reference
 from marts.models import build_models
-from transforms.demo.generator import generate
 from warehouse.connection import open_warehouse
 
 
@@ -21,7 +21,7 @@ from warehouse.connection import open_warehouse
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("e2e")
     inbox = root / "inbox"
-    manifest = generate(inbox, seed=7, claims=2000)
+    manifest = generate(inbox, rules=RULE_IDS, seed=7, claims=2000)
     as_of = date.fromisoformat(manifest["as_of"])
     db = root / "recoup.duckdb"
     with open_warehouse(db) as con:

@@ -8,10 +8,10 @@ from datetime import datetime, time
 from itertools import groupby
 from pathlib import Path
 
-from transforms.demo import practice as pr
-from transforms.demo.buckets import Buckets
-from transforms.demo.records import Claim, ProviderAdjustment, RemitClaim, Response, SessionRow
-from transforms.demo.x12_writers import (
+from demo import practice as pr
+from demo.buckets import Buckets
+from demo.records import Claim, ProviderAdjustment, RemitClaim, Response, SessionRow
+from demo.x12_writers import (
     CLEARINGHOUSE,
     SUBMITTER,
     claim_transaction,

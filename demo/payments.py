@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from transforms.demo.practice import PAYER_BY_ID
-from transforms.demo.records import Adjustment, Claim, RemitClaim, RemitLine
+from demo.practice import PAYER_BY_ID
+from demo.records import Adjustment, Claim, RemitClaim, RemitLine
 
 DENIAL_REASONS = ("50", "197", "96")
 

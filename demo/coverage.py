@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from transforms.demo.records import ACTIVE, INACTIVE
+from demo.records import ACTIVE, INACTIVE
 
 CHECK_EVERY_DAYS = 27
 ONE_DAY = timedelta(days=1)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from transforms.demo import practice as pr
-from transforms.demo.records import Claim, SessionRow
+from demo import practice as pr
+from demo.records import Claim, SessionRow
 
 if TYPE_CHECKING:
-    from transforms.demo.simulate import Context
+    from demo.context import Context
 
 MINUTES = {
     "90832": (20, 35),

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from transforms.demo import practice as pr
-from transforms.demo.records import ACTIVE, Claim, ProviderAdjustment, RemitClaim, Response
+from demo import practice as pr
+from demo.records import ACTIVE, Claim, ProviderAdjustment, RemitClaim, Response
 
 Segment = list[str]
 SUBMITTER = "DEMOPRACTICE"

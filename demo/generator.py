@@ -12,28 +12,28 @@ import csv
 import json
 import shutil
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from expectations.catalog import RULE_IDS
-from transforms.demo import inbox
-from transforms.demo import practice as pr
-from transforms.demo.answer_key import (
+from demo import inbox
+from demo import practice as pr
+from demo.answer_key import (
     Finding,
     evaluate_client,
     in_outlier_window,
     outliers,
     time_barred,
 )
-from transforms.demo.buckets import Buckets
-from transforms.demo.payments import next_weekday
-from transforms.demo.records import ClientTruth, ProviderAdjustment
-from transforms.demo.simulate import Context, simulate_client
-from transforms.demo.x12_writers import money
+from demo.buckets import Buckets
+from demo.context import Context
+from demo.payments import next_weekday
+from demo.records import ClientTruth, ProviderAdjustment
+from demo.simulate import simulate_client
+from demo.x12_writers import money
 
 OUTLIER_RULE = "coding.high_level_outlier"
-RULES = RULE_IDS  # ids only: the key is computed independently of the rule queries
 UNKNOWN_CLAIM = "PCX00000001"
 
 
@@ -125,12 +125,19 @@ def _refuse_real_inbox(out: Path) -> None:
 
 
 def generate(
-    out: Path, *, seed: int = 7, claims: int = 2000, as_of: date = date(2026, 11, 15)
+    out: Path,
+    *,
+    rules: Sequence[str],
+    seed: int = 7,
+    claims: int = 2000,
+    as_of: date = date(2026, 11, 15),
 ) -> dict:
     """Write the demo inbox, ``answer_key.csv`` and ``manifest.json`` under ``out``.
 
-    Returns the manifest. Deterministic for (seed, claims, as_of). Raises PlantMismatch when
-    the independent evaluation of the rules disagrees with the planted problems.
+    ``rules`` are the rule ids the manifest accounts for (the caller hands over
+    ``expectations.catalog.RULE_IDS``: ids only, the key is computed independently of the rule
+    queries). Returns the manifest. Deterministic for (seed, claims, as_of). Raises PlantMismatch
+    when the independent evaluation of the rules disagrees with the planted problems.
     """
     out = Path(out)
     _refuse_real_inbox(out)
@@ -219,7 +226,7 @@ def generate(
     }
     inbox.write_reference(out)
     shutil.rmtree(work)
-    manifest = _manifest(seed, claims, as_of, clients, files, tally, stats, flagged)
+    manifest = _manifest(seed, claims, as_of, clients, files, tally, stats, flagged, rules)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 
@@ -257,6 +264,7 @@ def _manifest(
     tally: Tally,
     stats: dict,
     flagged: set[str],
+    rules: Sequence[str],
 ) -> dict:
     payers = sorted({*tally.net, *tally.realized})
     return {
@@ -274,7 +282,7 @@ def _manifest(
                     "exposure": _dollars(tally.rule_exposure[rule]),
                 },
             }
-            for rule in RULES
+            for rule in rules
         },
         "totals": {
             "claim_lines": tally.lines,

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from statistics import median
 from typing import NamedTuple
 
-from transforms.demo import practice as pr
-from transforms.demo.records import INACTIVE, Claim, ClientTruth, Response, SessionRow
+from demo import practice as pr
+from demo.records import INACTIVE, Claim, ClientTruth, Response, SessionRow
 
 SCORE_LIMIT = 10
 FAMILIES = (("90837", "90834", "90832"), ("90838", "90836", "90833"))
