@@ -279,7 +279,7 @@ def serve(
     # A backfill is a chain of short runs: Prefect's default 10 s poll would add ~10 s to each.
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     settings.prepare_prefect()
-    from deployments.serve import serve_deployments
+    from flows.serving import serve_deployments
 
     try:
         serve_deployments(
