@@ -2,6 +2,7 @@
 core hold the CPUs, each against an unloaded run of the same inbox (issue 8).
 
     uv run python benchmarks/busy.py [--claims 40] [--runs 5] [--per-core 2] [--suite]
+                                     [--startup-timeout SECONDS]
 
 Writes a small demo inbox, runs ``recoup run`` once on an idle machine (the baseline), then starts
 ``--per-core`` x cores busy-loop processes and runs it ``--runs`` times more, each into a fresh
@@ -10,11 +11,17 @@ that used to time out at Prefect's 20 s default). A loaded run passes when it ex
 ``findings.csv`` and ``exposure.json`` equal the baseline's byte for byte. It prints each run's
 seconds and its ratio to the baseline; exit 1 unless every loaded run passed.
 
+``--startup-timeout 20`` gives the runs Prefect's own default wait for its temporary server
+instead of recoup's (what failed before issue 8), to see the difference on this machine.
+
 With ``--suite`` it then runs the README's test command (``uv run pytest``) once under the same
 load and prints its time and exit code.
 
-Measured on the 2-core, 24 GiB box (December 2026): see the figures in docs/decisions.md,
-"Busy machines".
+Measured on the 2-core, 24 GiB box (December 2026, 40-claim demo inbox, another agent's tests
+also running): recoup's default wait: idle run 32.0 s; 5/5 busy runs completed and equal the idle
+run, 68.6-90.3 s (2.1x-2.8x idle). With ``--startup-timeout 20`` (Prefect's default): idle 34.3 s;
+4/5, run 3 failed after 57.4 s with "Timed out while attempting to connect to ephemeral Prefect
+API server", the failure issue 8 reported.
 """
 
 from __future__ import annotations
@@ -43,11 +50,14 @@ def env_without_prefect_overrides() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
+STARTUP: dict[str, str] = {}  # PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, when given
+
+
 def recoup(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],
         cwd=cwd,
-        env=dict(env_without_prefect_overrides(), PYTHONPATH=str(ROOT)),
+        env=dict(env_without_prefect_overrides(), PYTHONPATH=str(ROOT), **STARTUP),
         capture_output=True,
         text=True,
     )
@@ -76,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--per-core", type=int, default=2)
     parser.add_argument("--suite", action="store_true", help="also run the test suite under load")
+    parser.add_argument("--startup-timeout", type=int, help="Prefect's server wait, seconds")
     args = parser.parse_args(argv)
+    if args.startup_timeout is not None:
+        STARTUP["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = str(args.startup_timeout)
 
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="recoup-busy-") as tmp:

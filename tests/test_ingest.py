@@ -326,3 +326,25 @@ def test_isa11_u_on_00501_loads_with_a_warning_in_the_ledger(warehouse, tmp_path
     [warning] = outcome.parts.warnings
     assert warning.startswith("ISA11 'U' is not a repetition separator (00501 expects one)")
     assert warehouse.execute("SELECT warnings FROM ledger.files").fetchone() == (f'["{warning}"]',)
+
+
+def test_a_claim_failing_the_structural_gate_is_rejected_alone(warehouse, tmp_path) -> None:
+    raw = (X12_FIXTURES / "good.837").read_text()
+    bad = raw.replace("*XX*1111111112~", "*XX*111111111~").replace(
+        "SV1*HC:90785*", "SV1*HC:9078*"
+    )  # CLM001: a 9-digit rendering NPI and a 4-character code; CLM002 is untouched
+    (tmp_path / "inbox" / "claims").mkdir(parents=True)
+    (tmp_path / "inbox" / "claims" / "npi.837").write_text(bad)
+    report = ingest.ingest_inbox(warehouse, tmp_path / "inbox", tmp_path / "store", "run-1")
+    [outcome] = report.outcomes
+    assert outcome.status == "loaded"
+    sentence = outcome.partly_rejected()
+    # named at its CLM, with its first failure in the gate's order
+    assert sentence == (
+        "1 of 2 claims in claims/npi.837 was not loaded: CLM01 CLM001 (segment CLM, line 21, "
+        "col 1: line 2: procedure_code '9078' is not a procedure code (5 characters 0-9, A-Z))"
+    )
+    assert warehouse.execute(
+        "SELECT claim_id, count(*) FROM stg.claim_lines GROUP BY ALL"
+    ).fetchall() == [("CLM002", 2)]
+    assert warehouse.execute("SELECT claim_id FROM stg.claims").fetchall() == [("CLM002",)]

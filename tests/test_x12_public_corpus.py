@@ -303,12 +303,6 @@ def test_the_check_on_own_fixtures(name: str, expect: Expect, tmp_path: Path) ->
     check(FIXTURES / name, expect, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the structural gate (loading/structural.py) rejects the whole file for one "
-    "claim's 9-digit rendering NPI, with a staged row for a place; issue 8 item 2: a malformed "
-    "element of one claim rejects that claim only, named by segment and line",
-)
 def test_one_claims_bad_rendering_npi_rejects_that_claim_only(tmp_path: Path) -> None:
     """good.837 with the first claim's 2310B NPI cut to 9 digits (as in the moov 837P)."""
     text = (FIXTURES / "good.837").read_text()
