@@ -1,5 +1,6 @@
 """Coarse Prefect tasks: each opens the warehouse by path (connections do not hash for caching)
-and calls plain functions from ``transforms``/``expectations``; no business logic lives here.
+and calls plain functions from ``loading``, ``marts``, ``expectations`` and ``reporting``; no
+business logic lives here.
 
 Retries are declared where I/O can fail transiently (reading the inbox, writing reports); the
 steps that only compute inside DuckDB fail fast, since a retry would compute the same thing.
