@@ -32,6 +32,7 @@ from marts.templating import render_sql
 from reporting.extrapolation import DEFAULT_BOUNDS, estimate, stratum_index
 from reporting.files import write_text
 from reporting.json_report import money, to_json
+from reporting.queries import define_window_lines
 from reporting.reasons import explain
 from reporting.scope import Scope
 
@@ -87,24 +88,21 @@ def read_claim_ids(path: Path) -> list[str]:
 
 # ---- per audited claim --------------------------------------------------------------------------
 
+# The audit window's lines (reporting/sql/window_lines.sql, the report's own definition).
 _WINDOW_LINES = """
 SELECT
-    cl.claim_key,
-    cl.claim_id,
-    cl.line_number,
-    cl.payer_id,
-    cl.member_id,
-    cl.date_of_service,
-    cl.code,
-    coalesce(p.net_paid, 0) AS net_paid,
-    coalesce(e.open_exposure, 0) AS open_exposure,
-    coalesce(e.time_barred_exposure, 0) AS time_barred_exposure,
-    coalesce(e.findings, 0) AS findings
-FROM mart.claim_lines AS cl
-LEFT JOIN mart.line_payments AS p USING (claim_key, line_number)
-LEFT JOIN mart.line_exposure AS e USING (claim_key, line_number)
-WHERE cl.date_of_service BETWEEN {{ start }} AND {{ end }}
-  AND ({{ payer_id }} IS NULL OR cl.payer_id = {{ payer_id }})
+    claim_key,
+    claim_id,
+    line_number,
+    payer_id,
+    member_id,
+    date_of_service,
+    code,
+    coalesce(net_paid, 0) AS net_paid,
+    open_exposure,
+    time_barred_exposure,
+    findings
+FROM window_lines({{ start }}, {{ end }}, {{ payer_id }})
 """
 
 _FRAME = f"""
@@ -158,6 +156,7 @@ ORDER BY a.claim_id, c.check_date, c.file_sha256, c.response_id
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict]:
+    define_window_lines(con)
     result = con.execute(render_sql(sql, params))
     columns = [column[0] for column in result.description or []]
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]

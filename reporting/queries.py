@@ -41,6 +41,12 @@ def named_queries() -> dict[str, str]:
     return {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
 
 
+def define_window_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the ``window_lines(start, end, payer)`` table macro on ``con`` (temporary: read-only
+    connections too); the report's scope and the audit read the lines of a window through it."""
+    con.execute((SQL_DIR / "window_lines.sql").read_text())
+
+
 def rows(
     con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, SqlValue] | None = None
 ) -> list[dict[str, Any]]:
@@ -81,6 +87,7 @@ def scoped_tables(
             f"run build_models and run_rules for {as_of} first"
         )
     try:
+        define_window_lines(con)
         con.execute(
             render_sql((SQL_DIR / "scope.sql").read_text(), scope_params(scope, as_of, config))
         )

@@ -4,35 +4,11 @@
 -- all: a nightly report) and the outlier window (outlier.window_months).
 
 -- report_lines: every current claim line in scope, paid or not, with its net paid and its exposure
--- (mart.line_exposure: the largest exposure among its findings, capped at net paid; open or
--- time-barred as a whole, since all findings of a line share its payment date and look-back).
+-- (window_lines.sql, which queries.scoped_tables defines first), narrowed to the claim list.
 CREATE OR REPLACE TEMP TABLE report_lines AS
-SELECT
-    cl.claim_key,
-    cl.claim_id,
-    cl.line_number,
-    cl.payer_id,
-    cl.member_id,
-    cl.rendering_npi,
-    cl.billing_npi,
-    cl.date_of_service,
-    cl.service_month,
-    cl.code,
-    p.net_paid,
-    p.payment_date,
-    coalesce(e.exposure, 0) AS exposure,
-    coalesce(e.open_exposure, 0) AS open_exposure,
-    coalesce(e.time_barred_exposure, 0) AS time_barred_exposure,
-    coalesce(e.time_barred, FALSE) AS time_barred,
-    coalesce(e.rules, []::VARCHAR[]) AS rules,
-    coalesce(e.findings, 0) AS findings
-FROM mart.claim_lines AS cl
-JOIN mart.line_payments AS p USING (claim_key, line_number)
-LEFT JOIN mart.line_exposure AS e USING (claim_key, line_number)
-WHERE ({{ start }} IS NULL OR cl.date_of_service >= {{ start }})
-  AND ({{ end }} IS NULL OR cl.date_of_service <= {{ end }})
-  AND ({{ payer_id }} IS NULL OR cl.payer_id = {{ payer_id }})
-  AND (NOT {{ has_claim_ids }} OR list_contains({{ claim_ids }}, cl.claim_id));
+SELECT *
+FROM window_lines({{ start }}, {{ end }}, {{ payer_id }})
+WHERE NOT {{ has_claim_ids }} OR list_contains({{ claim_ids }}, claim_id);
 
 -- report_findings: the findings of those lines (warnings and time-barred ones included).
 CREATE OR REPLACE TEMP TABLE report_findings AS
