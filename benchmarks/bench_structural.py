@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 
 import duckdb  # noqa: E402
 
-from expectations.structural import check_file  # noqa: E402
+from loading.structural import check_file  # noqa: E402
 
 GOOD_NPI = "1234567893"  # the CMS example NPI
 OTHER_NPI = "1245319599"

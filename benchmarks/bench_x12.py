@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from transforms.warehouse import insert_tables, open_warehouse  # noqa: E402
-from transforms.x12 import read_x12  # noqa: E402
+from loading.x12 import read_x12  # noqa: E402
+from warehouse.connection import insert_tables, open_warehouse  # noqa: E402
 
 CODES = ["90832", "90834", "90837", "90791", "90785", "90846", "90847", "99213"]
 CHARGES = {"90832": 9000, "90834": 13000, "90837": 18000, "90791": 20000, "90785": 2500,

@@ -1,2 +1,3 @@
-"""Deployments of recoup's flows: ``serve.py`` serves them from this machine (``recoup serve``);
-``prefect.yaml`` deploys them to a process work pool."""
+"""Deployments of recoup's flows, the top layer: ``prefect.yaml`` deploys them to a process work
+pool; ``serve.py`` (``python -m deployments.serve``) is ``recoup serve``, whose deployments are
+built in ``flows/serving.py``."""

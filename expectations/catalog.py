@@ -20,7 +20,8 @@ import duckdb
 from expectations.config import RulesConfig, load_config
 from expectations.definition import Rule
 from expectations.reference import load_code_lists
-from transforms.models import built_as_of, render_sql
+from marts.models import built_as_of
+from marts.templating import render_sql
 
 RULE_IDS: tuple[str, ...] = (
     "coverage.lapsed",
@@ -48,6 +49,18 @@ def _load(rule_id: str) -> Rule:
 
 RULES: list[Rule] = [_load(rule_id) for rule_id in RULE_IDS]
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+def rule_title(rule: Rule) -> str:
+    """The rule's one-line summary (first line of its description, without its id)."""
+    first_line = rule.description.removeprefix(rule.id + ":").strip().split("\n")[0]
+    return first_line.rstrip(".") or rule.id
+
+
+def rule_titles() -> dict[str, str]:
+    """Every rule id, in ``RULE_IDS`` order, with its one-line title (what the reports show)."""
+    return {rule.id: rule_title(rule) for rule in RULES}
+
 
 _LISTED = 5  # identifiers named in a partial-skip reason before "and N more"
 
@@ -213,7 +226,7 @@ def run_rules(
     """Evaluate the rules on the paid lines of the mart built for ``as_of`` into ``mart.findings``.
 
     Replaces all findings, or only those of ``service_months`` (first days of months) when given,
-    in one transaction. Raises ``MartNotBuilt`` unless ``transforms.models.build_models`` ran for
+    in one transaction. Raises ``MartNotBuilt`` unless ``marts.models.build_models`` ran for
     the same ``as_of``.
     """
     config = config or load_config()

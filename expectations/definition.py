@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from expectations.config import RulesConfig
-from transforms.models import SqlValue, placeholders, render_sql
+from marts.templating import SqlValue, placeholders, render_sql
 
 RULES_DIR = Path(__file__).parent / "rules"
 FINDING_COLUMNS = ("claim_key", "claim_id", "line_number", "rule", "exposure", "evidence")

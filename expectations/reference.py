@@ -16,7 +16,7 @@ import polars as pl
 
 from expectations.config import RulesConfig
 from expectations.mue import read_mue
-from transforms.warehouse import insert_arrow
+from warehouse.connection import insert_arrow
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
 CODE_LIST_TABLES = ("ref.timed_codes", "ref.addon_primaries", "ref.unit_limits", "ref.telehealth")

@@ -2,7 +2,7 @@
 
 ``validate_rules(con, db_path, as_of, config, gx_root=..., build_docs=...)`` runs, after
 ``catalog.run_rules`` filled ``mart.findings`` for ``as_of``, one GX checkpoint on the warehouse
-(through ``expectations.gx_suites``, on the caller's open connection) with:
+(through ``warehouse.gx_suites``, on the caller's open connection) with:
 
 * one check per rule id (name = the rule id, description = the rule's own docstring): an
   UnexpectedRowsExpectation whose unexpected rows are that rule's findings, read from
@@ -60,8 +60,9 @@ from typing import TYPE_CHECKING, Literal
 
 from expectations.catalog import RULE_IDS, RULES, MartNotBuilt, skipped_rules
 from expectations.config import RulesConfig, load_config
-from expectations.gx_suites import Check, SqlCheck, SuiteResult, validate
-from transforms.models import built_as_of, sql_literal
+from marts.models import built_as_of
+from marts.templating import sql_literal
+from warehouse.gx_suites import Check, SqlCheck, SuiteResult, validate
 
 if TYPE_CHECKING:
     import duckdb
@@ -275,11 +276,11 @@ def validate_staging(
     build_docs: bool,
     sample_rows: int = 20,
 ) -> SuiteResult:
-    """The structural checks (``expectations.structural``, the same definitions that gate each
+    """The structural checks (``loading.structural``, the same definitions that gate each
     file) over everything staged, as a second GX suite: gating checks pass by construction (a
     file that failed one was never loaded), so what shows here are the warnings, such as NPIs
     whose check digit is wrong."""
-    from expectations.structural import structural_checks
+    from loading.structural import structural_checks
 
     return validate(
         db_path,

@@ -26,7 +26,7 @@ from flows import progress, tasks
 from flows.lease import warehouse_lease
 from flows.partitions import service_months
 from flows.settings import BACKFILL_FLOW, store_for
-from transforms.ingest import IngestReport
+from loading.ingest import IngestReport
 
 Step = Literal["all", "partition", "finish"]
 
@@ -79,7 +79,7 @@ def backfill(
     writes no report; ``"finish"`` brings whatever is stale to ``as_of`` and writes the report.
     Partition runs of every month, then a finishing run, leave the warehouse and the report a
     single ``"all"`` run leaves (docs/orchestration.md)."""
-    from transforms.reports import Scope, artifact_key_prefix, report_dir
+    from reporting import Scope, artifact_key_prefix, report_dir
 
     as_of = as_of or date.today()
     scope = Scope.backfill(start, end, payer_id=payer_id, reason=reason, claim_ids=claim_ids)

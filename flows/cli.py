@@ -74,7 +74,8 @@ def demo(
 ) -> None:
     """Write a realistic synthetic inbox (837P, 271, 835, sessions) with planted problems and an
     answer key (answer_key.csv, manifest.json at the top of OUT)."""
-    from transforms.demo.generator import NotADemoFolder, generate
+    from demo.generator import NotADemoFolder, generate
+    from expectations.catalog import RULE_IDS
 
     if claims < 1:
         raise UsageError("--claims must be at least 1")
@@ -82,13 +83,13 @@ def demo(
     if as_of is not None:
         kwargs["as_of"] = as_of  # type: ignore[assignment]
     try:
-        manifest = generate(out, **kwargs)  # type: ignore[arg-type]
+        manifest = generate(out, rules=RULE_IDS, **kwargs)  # type: ignore[arg-type]
     except NotADemoFolder as exc:
         raise UsageError(str(exc)) from exc
     echo(f"demo inbox written to {out} (seed {seed}, {claims} claims, as of {manifest['as_of']})")
     files = manifest.get("files", {})
     if files:
-        from transforms.ingest import FEEDS
+        from loading.ingest import FEEDS
 
         echo("files: " + ", ".join(f"{feed} {files[feed]}" for feed in FEEDS if feed in files))
     echo(
@@ -110,7 +111,7 @@ def run(
     set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
 ) -> None:
     """One nightly run: load new inbox files into the warehouse and summarise."""
-    from transforms.ingest import InboxError, scan_inbox
+    from loading.ingest import InboxError, scan_inbox
 
     overrides = _overrides(set)
     try:
@@ -180,8 +181,8 @@ def backfill(
     """Re-evaluate every claim with a date of service in [START, END] with today's rules and
     eligibility knowledge, month by month, and write the report folder
     REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer)."""
-    from transforms.audit import read_claim_ids
-    from transforms.ingest import InboxError, scan_inbox
+    from loading.ingest import InboxError, scan_inbox
+    from reporting.audit import read_claim_ids
 
     overrides = _overrides(set)
     if start > end:
@@ -278,7 +279,7 @@ def serve(
     # A backfill is a chain of short runs: Prefect's default 10 s poll would add ~10 s to each.
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     settings.prepare_prefect()
-    from deployments.serve import serve_deployments
+    from flows.serving import serve_deployments
 
     try:
         serve_deployments(
@@ -315,10 +316,11 @@ def report(
     the marts' date, the marts and findings are recomputed for it first."""
     from expectations.catalog import run_rules, skipped_rules
     from expectations.config import load_config
+    from flows.handover import report_rules
     from flows.lease import file_lease
-    from transforms.models import build_models, built_as_of
-    from transforms.reports import Scope, build_summary, report_dir, to_json, write_reports
-    from transforms.warehouse import open_warehouse
+    from marts.models import build_models, built_as_of
+    from reporting import Scope, build_summary, report_dir, to_json, write_reports
+    from warehouse.connection import open_warehouse
 
     if not db.exists():
         raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
@@ -339,7 +341,10 @@ def report(
         _, skipped = skipped_rules(con, config, as_of)
         scope = Scope.nightly()
         if format == "json":
-            sys.stdout.write(to_json(build_summary(con, as_of=as_of, scope=scope, skipped=skipped)))
+            summary = build_summary(
+                con, as_of=as_of, scope=scope, skipped=skipped, rules=report_rules(config)
+            )
+            sys.stdout.write(to_json(summary))
             return
         paths = write_reports(
             con,
@@ -347,7 +352,7 @@ def report(
             as_of=as_of,
             scope=scope,
             skipped=skipped,
-            config=config,
+            rules=report_rules(config),
         )
     chosen = {"html": paths.index_html, "csv": paths.findings_csv}.get(format or "", paths.folder)
     echo(str(chosen))
@@ -355,7 +360,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map failures to exit codes with one line on stderr."""
-    from transforms.warehouse import WarehouseLocked
+    from warehouse.connection import WarehouseLocked
 
     try:
         app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)

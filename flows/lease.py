@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flows import settings
-from transforms.warehouse import WarehouseLocked
+from warehouse.connection import WarehouseLocked
 
 POLL_SECONDS = 0.2
 

@@ -13,7 +13,7 @@ from prefect.runtime import flow_run
 from flows import progress, tasks
 from flows.lease import warehouse_lease
 from flows.settings import NIGHTLY_FLOW, store_for
-from transforms.ingest import IngestReport
+from loading.ingest import IngestReport
 
 
 @dataclass
@@ -38,7 +38,7 @@ def nightly(
     overrides: dict[str, object] | None = None,
 ) -> NightlyResult:
     """``as_of`` None: today (a scheduled run); ``store`` None: beside the warehouse file."""
-    from transforms.reports import Scope, artifact_key_prefix, report_dir
+    from reporting import Scope, artifact_key_prefix, report_dir
 
     as_of = as_of or date.today()
     run_id = str(flow_run.get_id() or "local")

@@ -89,7 +89,7 @@ def backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
 
     from flows.backfill import partition_tag
     from flows.partitions import service_months
-    from transforms.reports import Scope, report_dir
+    from reporting import Scope, report_dir
 
     months = service_months(parameters["start"], parameters["end"])
     echo(
@@ -135,7 +135,7 @@ def backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
 
 def check_completed(run: FlowRun, what: str) -> None:
     """Raise (exit 3 for a held warehouse, else 1) unless the run completed."""
-    from transforms.warehouse import WarehouseLocked
+    from warehouse.connection import WarehouseLocked
 
     state = run.state
     if state is not None and state.is_completed():

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flows.backfill import BackfillResult
     from flows.nightly import NightlyResult
-    from transforms.ingest import IngestReport
+    from loading.ingest import IngestReport
 
 
 def echo(line: str = "") -> None:
@@ -76,7 +76,7 @@ def print_totals(summary: dict) -> None:
 def print_audit(audit: dict | None) -> None:
     if not audit:
         return
-    from transforms.audit import VERDICTS
+    from reporting.audit import VERDICTS
 
     verdicts = ", ".join(
         f"{audit['verdicts'].get(name, 0)} {name.replace('_', ' ')}" for name in VERDICTS

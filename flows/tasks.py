@@ -1,5 +1,6 @@
 """Coarse Prefect tasks: each opens the warehouse by path (connections do not hash for caching)
-and calls plain functions from ``transforms``/``expectations``; no business logic lives here.
+and calls plain functions from ``loading``, ``marts``, ``expectations`` and ``reporting``; no
+business logic lives here.
 
 Retries are declared where I/O can fail transiently (reading the inbox, writing reports); the
 steps that only compute inside DuckDB fail fast, since a retry would compute the same thing.
@@ -14,11 +15,11 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+import reporting as report_writer
 from flows import progress
-from transforms import ingest, reference
-from transforms import reports as report_writer
-from transforms.reports import ReportPaths, Scope
-from transforms.warehouse import open_warehouse
+from loading import ingest, reference
+from reporting import ReportPaths, Scope
+from warehouse.connection import open_warehouse
 
 
 @dataclass
@@ -73,7 +74,7 @@ def evaluate_rules(
     """Rebuild the marts for ``as_of`` and run every rule into mart.findings."""
     from expectations.catalog import run_rules
     from expectations.config import load_config
-    from transforms.models import build_models
+    from marts.models import build_models
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         build_models(con, as_of)
@@ -84,7 +85,7 @@ def evaluate_rules(
 @task(name="build-marts", cache_policy=NO_CACHE)
 def build_marts(db: Path, as_of: date, lock_wait: float) -> dict[str, int]:
     """Rebuild every mart model for ``as_of`` (the whole warehouse, one transaction)."""
-    from transforms.models import build_models
+    from marts.models import build_models
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         return build_models(con, as_of)
@@ -121,7 +122,7 @@ def evaluate_outside_window(
 @task(name="read-marts-as-of", cache_policy=NO_CACHE)
 def marts_as_of(db: Path, lock_wait: float) -> date | None:
     """The as-of date the marts were last built for (None: never built)."""
-    from transforms.models import built_as_of
+    from marts.models import built_as_of
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         return built_as_of(con)
@@ -198,14 +199,18 @@ def write_reports(
     db: Path, out_dir: Path, as_of: date, scope: Scope, skipped: dict[str, str], lock_wait: float
 ) -> ReportPaths:
     """Write exposure.json, findings.csv/.parquet and index.html for the scope."""
+    from flows.handover import report_rules
+
     with open_warehouse(db, wait_seconds=lock_wait) as con:
-        return report_writer.write_reports(con, out_dir, as_of=as_of, scope=scope, skipped=skipped)
+        return report_writer.write_reports(
+            con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=report_rules()
+        )
 
 
 @task(name="write-audit", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def write_audit(db: Path, out_dir: Path, scope: Scope, as_of: date, lock_wait: float) -> dict:
     """audit.json, audit.csv, audit.html and the ``audit`` key of exposure.json (audit mode)."""
-    from transforms.audit import write_audit as write_audit_files
+    from reporting.audit import write_audit as write_audit_files
 
     with open_warehouse(db, read_only=False, wait_seconds=lock_wait) as con:
         return write_audit_files(con, out_dir, scope=scope, as_of=as_of).audit

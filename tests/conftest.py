@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 import flows  # noqa: F401  (first: sets the patient Prefect start-up default before Prefect loads)
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 # How long a test waits for a server or subprocess before calling it hung: generous, because a
 # loaded CI machine is many times slower than an idle one; a healthy run never waits this long.
@@ -56,12 +56,13 @@ class DemoWarehouse:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
-    from transforms import ingest, reference
-    from transforms.demo.generator import generate
+    from demo.generator import generate
+    from expectations.catalog import RULE_IDS
+    from loading import ingest, reference
 
     root = tmp_path_factory.mktemp("demo")
     inbox = root / "inbox"
-    generate(inbox, seed=7, claims=DEMO_CLAIMS, as_of=DEMO_AS_OF)
+    generate(inbox, rules=RULE_IDS, seed=7, claims=DEMO_CLAIMS, as_of=DEMO_AS_OF)
     db = root / "template" / "recoup.duckdb"
     with open_warehouse(db) as con:
         report = ingest.ingest_inbox(con, inbox, db.parent, "fixture")

@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from expectations.catalog import RulesResult, run_rules
 from expectations.config import load_config
-from transforms.models import build_models
-from transforms.warehouse import insert_arrow, migrate
+from marts.models import build_models
+from warehouse.connection import insert_arrow, migrate
 
 AS_OF = date(2024, 12, 31)
 DOS = date(2024, 6, 3)

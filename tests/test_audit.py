@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from transforms.audit import build_audit, read_claim_ids, verdict, write_audit
-from transforms.extrapolation import DEFAULT_BOUNDS, band_names, estimate
-from transforms.reports import Scope, write_reports
-from transforms.warehouse import open_warehouse
+from flows.handover import report_rules
+from reporting import Scope, write_reports
+from reporting.audit import build_audit, read_claim_ids, verdict, write_audit
+from reporting.extrapolation import DEFAULT_BOUNDS, band_names, estimate
+from warehouse.connection import open_warehouse
 
 D = Decimal
 
@@ -121,8 +122,8 @@ def test_verdicts() -> None:
 @pytest.fixture(scope="module")
 def evaluated_demo(demo_warehouse, tmp_path_factory):
     from expectations.catalog import run_rules
+    from marts.models import build_models
     from tests.conftest import DEMO_AS_OF
-    from transforms.models import build_models
 
     db = demo_warehouse.copy_to(tmp_path_factory.mktemp("audit"))
     with open_warehouse(db) as con:
@@ -156,7 +157,7 @@ def test_audit_of_the_demo_agrees_with_the_findings(evaluated_demo: Path, tmp_pa
             ).fetchall()
         )
         folder = tmp_path / "report"
-        write_reports(con, folder, as_of=DEMO_AS_OF, scope=scope, skipped={})
+        write_reports(con, folder, as_of=DEMO_AS_OF, scope=scope, skipped={}, rules=report_rules())
         write_audit(con, folder, scope=scope, as_of=DEMO_AS_OF)
     by_id = {claim["claim_id"]: claim for claim in audit["claims"]}
     assert by_id["UNKNOWN-1"]["verdict"] == "not_found"

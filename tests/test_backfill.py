@@ -14,7 +14,7 @@ import pytest
 
 from flows.partitions import service_months
 from tests.conftest import DEMO_AS_OF, DemoWarehouse
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 START, END, PAYER = date(2026, 3, 10), date(2026, 6, 30), "MCRDM"
 REPORT_FILES = ("exposure.json", "findings.csv", "index.html")
@@ -41,7 +41,7 @@ def _findings(db: Path) -> list[tuple]:
 
 
 def _stg_counts(db: Path) -> dict[str, int]:
-    from transforms.ingest import table_counts
+    from loading.ingest import table_counts
 
     with open_warehouse(db, read_only=True) as con:
         return table_counts(con)

@@ -77,7 +77,7 @@ def test_serve_needs_a_server_and_a_time_zone(capsys: pytest.CaptureFixture[str]
 
 
 def test_served_deployments(tmp_path: Path) -> None:
-    from deployments.serve import build_deployments
+    from flows.serving import build_deployments
 
     nightly, backfill = build_deployments(
         cron="15 3 * * *",

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from transforms.demo import practice as pr
-from transforms.demo.generator import RULES, generate
-from transforms.demo.npi import is_valid_npi, make_npi, npi_check_digit
+from demo import practice as pr
+from demo.generator import generate
+from demo.npi import is_valid_npi, make_npi, npi_check_digit
+from expectations.catalog import RULE_IDS as RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,14 +38,14 @@ def _segments(path: Path) -> list[list[str]]:
 @pytest.fixture(scope="module")
 def default_inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo_default")
-    generate(out)
+    generate(out, rules=RULES)
     return out
 
 
 @pytest.fixture(scope="module")
 def small_inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo_small")
-    generate(out, claims=300)
+    generate(out, rules=RULES, claims=300)
     return out
 
 
@@ -65,10 +66,10 @@ def test_every_demo_npi_is_valid() -> None:
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path, small_inbox: Path) -> None:
     again = tmp_path / "again"
-    generate(again, claims=300)
+    generate(again, rules=RULES, claims=300)
     assert _digest(again) == _digest(small_inbox)
     other = tmp_path / "other"
-    generate(other, seed=8, claims=300)
+    generate(other, rules=RULES, seed=8, claims=300)
     assert _digest(other) != _digest(small_inbox)
 
 

@@ -10,18 +10,18 @@ from decimal import Decimal
 
 import pytest
 
-from expectations.catalog import RULES, run_rules
-from transforms import ingest, reference
-from transforms.demo.generator import generate
-from transforms.models import build_models
-from transforms.warehouse import open_warehouse
+from demo.generator import generate
+from expectations.catalog import RULE_IDS, RULES, run_rules
+from loading import ingest, reference
+from marts.models import build_models
+from warehouse.connection import open_warehouse
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("e2e")
     inbox = root / "inbox"
-    manifest = generate(inbox, seed=7, claims=2000)
+    manifest = generate(inbox, rules=RULE_IDS, seed=7, claims=2000)
     as_of = date.fromisoformat(manifest["as_of"])
     db = root / "recoup.duckdb"
     with open_warehouse(db) as con:
@@ -132,7 +132,8 @@ def test_flagged_lines_match_the_manifest(demo) -> None:
 
 @pytest.fixture(scope="module")
 def reports(demo, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from transforms.reports import Scope, write_reports
+    from flows.handover import report_rules
+    from reporting import Scope, write_reports
 
     folders = [tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")]
     with open_warehouse(demo["db"]) as con:
@@ -142,12 +143,18 @@ def reports(demo, tmp_path_factory: pytest.TempPathFactory) -> dict:
             as_of=demo["as_of"],
             scope=Scope.nightly(),
             skipped=demo["result"].skipped,
+            rules=report_rules(),
         )
         # a rerun: the marts and findings rebuilt from the same warehouse, the reports rewritten
         build_models(con, demo["as_of"])
         result = run_rules(con, demo["as_of"])
         write_reports(
-            con, folders[1], as_of=demo["as_of"], scope=Scope.nightly(), skipped=result.skipped
+            con,
+            folders[1],
+            as_of=demo["as_of"],
+            scope=Scope.nightly(),
+            skipped=result.skipped,
+            rules=report_rules(),
         )
     return {"folders": folders, "summary": json.loads((folders[0] / "exposure.json").read_text())}
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from transforms import feeds
+from loading import feeds
 
 CLAIMS_CSV = (
     b"claim_id,line_number,member_id,payer_id,billing_npi,rendering_npi,date_of_service,"

@@ -13,7 +13,7 @@ import pytest
 
 from flows.lease import file_lease, lock_path
 from tests.conftest import DEMO_AS_OF, PATIENT, DemoWarehouse
-from transforms.warehouse import WarehouseLocked, open_warehouse
+from warehouse.connection import WarehouseLocked, open_warehouse
 
 
 def test_a_second_lease_waits_then_gives_up_with_the_holder(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_two_runs_started_together(
 ) -> None:
     """Two `recoup run` on one new warehouse: one loads the inbox, the other waits 3 s for it,
     then exits 3 with the reason; the warehouse equals a single run's."""
-    from transforms.ingest import table_counts
+    from loading.ingest import table_counts
 
     db = tmp_path / "recoup.duckdb"
     env = {**os.environ, "PREFECT_API_URL": prefect_harness, "PYTHONUNBUFFERED": "1"}

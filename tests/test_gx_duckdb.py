@@ -1,4 +1,4 @@
-"""Great Expectations on a DuckDB file: the duckdb-engine bug, the fix, and expectations.gx_suites.
+"""Great Expectations on a DuckDB file: the duckdb-engine bug, the fix, and warehouse.gx_suites.
 
 One module-scoped validation run (file context, Data Docs, caller's connection held open)
 serves most assertions, so GX (about 5 s to import) and its context are paid for once.
@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from expectations import gx_duckdb
-from expectations.gx_suites import (
+from warehouse import gx_duckdb
+from warehouse.gx_suites import (
     ColumnCheck,
     OpenFileConflict,
     SqlCheck,
@@ -106,7 +106,7 @@ def test_a_without_the_fix_every_metric_fails(db_path: Path) -> None:
                 if result.success is not False or not result.exception_info:
                     pytest.fail(
                         f"GX {gx.__version__} validated {schema}.{table} on duckdb without "
-                        "expectations/gx_duckdb.py (success="
+                        "warehouse/gx_duckdb.py (success="
                         f"{result.success}, result={result.result}): the bug looks FIXED in this "
                         "GX version; re-check issues 11579/10738 and drop the patch"
                     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from transforms import ingest
+from loading import ingest
 
 CLAIMS = (
     "claim_id,line_number,member_id,payer_id,billing_npi,date_of_service,procedure_code,charge\n"
@@ -243,12 +243,12 @@ def test_x12_in_the_wrong_feed_is_rejected(warehouse, tmp_path) -> None:
 
 
 def test_public_samples_the_x12_reader_accepts_also_pass_the_structural_gate() -> None:
-    """The gate (expectations/structural.py) must not reject what the implementation guides'
+    """The gate (loading/structural.py) must not reject what the implementation guides'
     own examples carry, e.g. placeholder NPIs whose check digit is wrong (a warning only)."""
     import hashlib as _hashlib
 
+    from loading.x12 import X12Error
     from tests.conftest import X12_SAMPLES
-    from transforms.x12 import X12Error
 
     feeds = {".837": "claims", ".835": "remittances", ".271": "eligibility"}
     loaded = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from transforms import ingest, reference
+from loading import ingest, reference
 
 
 def fee(con, payer: str, code: str):

@@ -30,9 +30,9 @@ import duckdb
 import pytest
 
 from expectations.catalog import RULE_IDS, RulesResult
-from tests.rulekit import Kit, Line, Remit, new_kit
-from transforms.models import build_models
-from transforms.reports import (
+from flows.handover import report_rules
+from marts.models import build_models
+from reporting import (
     ReportInputsStale,
     Scope,
     artifact_key_prefix,
@@ -41,10 +41,11 @@ from transforms.reports import (
     to_json,
     write_reports,
 )
-from transforms.reports.extracts import FINDING_COLUMNS
-from transforms.reports.json_report import money
-from transforms.reports.reasons import explain
-from transforms.warehouse import migrate
+from reporting.extracts import FINDING_COLUMNS
+from reporting.json_report import money
+from reporting.reasons import explain
+from tests.rulekit import Kit, Line, Remit, new_kit
+from warehouse.connection import migrate
 
 R1, R2, R3 = "2222222222", "3333333333", "4444444444"
 AS_OF = date(2024, 12, 31)
@@ -99,7 +100,9 @@ def scenario() -> tuple[Kit, RulesResult]:
 
 def summary_of(scenario: tuple[Kit, RulesResult], scope: Scope) -> dict[str, Any]:
     kit, result = scenario
-    return build_summary(kit.con, as_of=AS_OF, scope=scope, skipped=result.skipped)
+    return build_summary(
+        kit.con, as_of=AS_OF, scope=scope, skipped=result.skipped, rules=report_rules()
+    )
 
 
 def zero_rules(**fired: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -323,7 +326,12 @@ def test_scope_validation_folders_and_artifact_keys() -> None:
 def test_findings_csv_and_parquet_rows(scenario: tuple[Kit, RulesResult], tmp_path: Path) -> None:
     kit, result = scenario
     paths = write_reports(
-        kit.con, tmp_path, as_of=AS_OF, scope=Scope.nightly(), skipped=result.skipped
+        kit.con,
+        tmp_path,
+        as_of=AS_OF,
+        scope=Scope.nightly(),
+        skipped=result.skipped,
+        rules=report_rules(),
     )
     rows = list(csv.reader(io.StringIO(paths.findings_csv.read_text())))
     assert tuple(rows[0]) == FINDING_COLUMNS
@@ -377,11 +385,30 @@ def test_a_second_write_is_byte_identical(
 ) -> None:
     kit, result = scenario
     scope = Scope.backfill(*JUNE, payer_id="P1")
-    first = write_reports(kit.con, tmp_path / "a", as_of=AS_OF, scope=scope, skipped=result.skipped)
-    second = write_reports(
-        kit.con, tmp_path / "b", as_of=AS_OF, scope=scope, skipped=result.skipped
+    first = write_reports(
+        kit.con,
+        tmp_path / "a",
+        as_of=AS_OF,
+        scope=scope,
+        skipped=result.skipped,
+        rules=report_rules(),
     )
-    again = write_reports(kit.con, tmp_path / "a", as_of=AS_OF, scope=scope, skipped=result.skipped)
+    second = write_reports(
+        kit.con,
+        tmp_path / "b",
+        as_of=AS_OF,
+        scope=scope,
+        skipped=result.skipped,
+        rules=report_rules(),
+    )
+    again = write_reports(
+        kit.con,
+        tmp_path / "a",
+        as_of=AS_OF,
+        scope=scope,
+        skipped=result.skipped,
+        rules=report_rules(),
+    )
     for name in ("exposure.json", "findings.csv", "index.html"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert first.summary == second.summary == again.summary
@@ -398,6 +425,7 @@ def test_backfill_findings_extract_holds_only_lines_in_scope(
         as_of=AS_OF,
         scope=Scope.backfill(date(2024, 1, 1), date(2024, 3, 31)),
         skipped=result.skipped,
+        rules=report_rules(),
     )
     rows = list(csv.DictReader(io.StringIO(paths.findings_csv.read_text())))
     assert [(row["claim_id"], row["rule"], row["time_barred"]) for row in rows] == [
@@ -414,7 +442,12 @@ def test_reports_from_a_read_only_warehouse(tmp_path: Path) -> None:
     con.close()
     with duckdb.connect(str(path), read_only=True) as reader:
         paths = write_reports(
-            reader, tmp_path / "out", as_of=AS_OF, scope=Scope.nightly(), skipped=result.skipped
+            reader,
+            tmp_path / "out",
+            as_of=AS_OF,
+            scope=Scope.nightly(),
+            skipped=result.skipped,
+            rules=report_rules(),
         )
     assert paths.summary["totals"]["open_exposure"] == 231.43
 
@@ -424,12 +457,25 @@ def test_stale_inputs_are_refused(tmp_path: Path) -> None:
     result = build_scenario(kit)
     build_models(kit.con, date(2024, 11, 30))  # the mart no longer matches as of
     with pytest.raises(ReportInputsStale, match="built for 2024-11-30"):
-        build_summary(kit.con, as_of=AS_OF, scope=Scope.nightly(), skipped=result.skipped)
+        build_summary(
+            kit.con,
+            as_of=AS_OF,
+            scope=Scope.nightly(),
+            skipped=result.skipped,
+            rules=report_rules(),
+        )
     # a new payment after the rules ran: findings carry an old net paid
     kit.pay("C1", [Remit("90837", "10.00")], payment_date=date(2024, 12, 1))
     build_models(kit.con, AS_OF)
     with pytest.raises(ReportInputsStale, match="another net paid"):
-        write_reports(kit.con, tmp_path, as_of=AS_OF, scope=Scope.nightly(), skipped=result.skipped)
+        write_reports(
+            kit.con,
+            tmp_path,
+            as_of=AS_OF,
+            scope=Scope.nightly(),
+            skipped=result.skipped,
+            rules=report_rules(),
+        )
     assert not tmp_path.joinpath("exposure.json").exists()
 
 
@@ -463,7 +509,12 @@ def test_an_empty_warehouse_still_gets_a_whole_report(tmp_path: Path) -> None:
     kit = new_kit(AS_OF)
     result = kit.run(as_of=AS_OF)
     paths = write_reports(
-        kit.con, tmp_path, as_of=AS_OF, scope=Scope.nightly(), skipped=result.skipped
+        kit.con,
+        tmp_path,
+        as_of=AS_OF,
+        scope=Scope.nightly(),
+        skipped=result.skipped,
+        rules=report_rules(),
     )
     assert paths.summary["totals"] == {
         "claim_lines": 0,

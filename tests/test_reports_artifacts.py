@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from expectations.config import load_config
+from flows.handover import report_rules
+from reporting import Scope, artifact_key_prefix, build_summary, publish_artifacts
+from reporting.artifacts import TABLE_COLUMNS, summary_markdown, top_findings_table
+from reporting.exposure import top_lines_from_tables
+from reporting.queries import scoped_tables
 from tests.rulekit import new_kit
 from tests.test_reports import AS_OF, build_scenario
-from transforms.reports import Scope, artifact_key_prefix, build_summary, publish_artifacts
-from transforms.reports.artifacts import TABLE_COLUMNS, summary_markdown, top_findings_table
-from transforms.reports.exposure import top_lines_from_tables
-from transforms.reports.queries import scoped_tables
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,9 @@ def report() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     kit = new_kit(AS_OF)
     result = build_scenario(kit)
     scope = Scope.backfill(date(2024, 6, 1), date(2024, 6, 30), payer_id="P1", reason="audit")
-    summary = build_summary(kit.con, as_of=AS_OF, scope=scope, skipped=result.skipped)
+    summary = build_summary(
+        kit.con, as_of=AS_OF, scope=scope, skipped=result.skipped, rules=report_rules()
+    )
     with scoped_tables(kit.con, scope, AS_OF, load_config()):
         top = top_lines_from_tables(kit.con)
     return summary, top

@@ -15,10 +15,11 @@ import pyarrow as pa
 import pytest
 
 from expectations.catalog import RulesResult
+from flows.handover import report_rules
+from reporting import ReportPaths, Scope, write_reports
 from tests.conftest import PATIENT
 from tests.rulekit import Kit, Line, Remit, new_kit
-from transforms.reports import ReportPaths, Scope, write_reports
-from transforms.warehouse import insert_arrow
+from warehouse.connection import insert_arrow
 
 AS_OF = date(2024, 12, 31)
 PROVIDERS = {  # rendering NPI -> (90832, 90834, 90837 lines) in the outlier window
@@ -105,7 +106,14 @@ def realistic_kit() -> tuple[Kit, RulesResult]:
 def report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
     kit, result = realistic_kit()
     out = tmp_path_factory.mktemp("report")
-    return write_reports(kit.con, out, as_of=AS_OF, scope=Scope.nightly(), skipped=result.skipped)
+    return write_reports(
+        kit.con,
+        out,
+        as_of=AS_OF,
+        scope=Scope.nightly(),
+        skipped=result.skipped,
+        rules=report_rules(),
+    )
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,8 @@ import json
 from datetime import date
 from pathlib import Path
 
+from loading.x12 import read_x12
 from tests.rulekit import Kit, finding, new_kit
-from transforms.x12 import read_x12
 
 LAPSED = "coverage.lapsed"
 UNVERIFIED = "coverage.unverified"

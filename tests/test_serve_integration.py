@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEMO_AS_OF, PATIENT, DemoWarehouse
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from expectations import structural
-from expectations.gx_suites import SqlCheck
-from expectations.structural import (
+from loading import ingest, structural
+from loading.feeds import FeedError
+from loading.structural import (
     CHECKS,
     StructuralError,
     check_file,
@@ -23,9 +23,8 @@ from expectations.structural import (
     npi_is_valid,
     structural_checks,
 )
-from transforms import ingest
-from transforms.feeds import FeedError
-from transforms.warehouse import insert_tables
+from warehouse.connection import insert_tables
+from warehouse.gx_suites import SqlCheck
 
 FILE = "batch.837"
 GOOD_NPI = "1234567893"  # the CMS example NPI

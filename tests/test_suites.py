@@ -15,11 +15,11 @@ import duckdb
 import pytest
 
 from expectations.catalog import RULES, MartNotBuilt, RulesResult, run_rules
-from expectations.gx_suites import SuiteResult, validate
-from expectations.structural import structural_checks
 from expectations.suites import GUARD_NAMES, PARTLY, RulesSuiteResult, validate_rules
+from loading.structural import structural_checks
 from tests.rulekit import AS_OF, Kit, Line, Remit
-from transforms.warehouse import migrate
+from warehouse.connection import migrate
+from warehouse.gx_suites import SuiteResult, validate
 
 SILENT_NPI = "1234567893"  # a billing provider that sends no sessions feed
 WHOLLY_SKIPPED = {"coverage.lapsed", "coverage.unverified", "coding.high_level_outlier"}

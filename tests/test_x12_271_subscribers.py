@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from transforms import ingest, ledger
-from transforms.x12 import RejectedPart, X12Error, X12Result, read_x12
+from loading import ingest, ledger
+from loading.x12 import RejectedPart, X12Error, X12Result, read_x12
 
 HEAD = [
     "ISA*00*          *00*          *ZZ*ACME           *ZZ*MINDFUL        *251105*1200*^*00501*"

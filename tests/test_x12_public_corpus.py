@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
+from loading.ingest import FileOutcome, ingest_inbox, table_counts
 from tests.conftest import X12_PUBLIC
-from transforms.ingest import FileOutcome, ingest_inbox, table_counts
-from transforms.warehouse import open_warehouse
+from warehouse.connection import open_warehouse
 
 SOURCES = Path(__file__).resolve().parent / "fixtures" / "x12" / "public-sources.md"
 FEED = {".837": "claims", ".835": "remittances", ".271": "eligibility"}

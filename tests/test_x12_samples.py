@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from transforms.x12 import X12Error, X12Result, read_x12
+from loading.x12 import X12Error, X12Result, read_x12
 
 SAMPLES = Path(
     os.environ.get("RECOUP_X12_SAMPLES", Path(__file__).resolve().parents[2] / "shared/x12-samples")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.x12 import X12Error, X12Result, is_x12, read_x12
+from loading.x12 import X12Error, X12Result, is_x12, read_x12
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x12"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.warehouse import insert_tables, open_warehouse
-from transforms.x12 import X12Result, read_x12
+from loading.x12 import X12Result, read_x12
+from warehouse.connection import insert_tables, open_warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x12"
 

@@ -1,0 +1,308 @@
+"""Take the inbox into the warehouse: one file at a time, whole or not at all.
+
+For each file under ``<inbox>/<feed>/``: hash it; skip it when the ledger already knows the hash
+(whatever its name); recognise its format by content (ISA header -> X12, ``PAR1`` -> Parquet,
+else CSV); read and check it; then, in one transaction, insert its staged rows and its ledger row.
+A problem of the file (envelope, syntax, a check of the whole file) rejects it whole: nothing of
+it is staged, it is copied to quarantine and the ledger says why. A defect inside one part (an
+837P claim, a 271 subscriber, an unbalanced 835 transaction set) rejects that part only: the rest
+loads and ``ledger.rejected_parts`` names the part, its place and the reason. Other files go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from loading import feeds, ledger, structural
+from warehouse.connection import count_rows, insert_tables
+
+if TYPE_CHECKING:
+    from loading.x12 import X12Result
+
+log = logging.getLogger(__name__)
+
+# Reference first (it prices everything else), then the feeds in the order a claim lives.
+FEEDS = ("reference", "claims", "eligibility", "remittances", "sessions")
+X12_KIND_FOR_FEED = {"claims": "837p", "eligibility": "271", "remittances": "835"}
+X12_FORMAT = {"837p": "x12-837p", "271": "x12-271", "835": "x12-835"}
+# What a part of each X12 kind is, and the staging table with one row per loaded part.
+X12_PARTS = {
+    "837p": ("claims", "stg.claims"),
+    "271": ("subscribers", None),
+    "835": ("transactions", None),
+}
+
+
+@dataclass
+class FileOutcome:
+    feed: str
+    path: Path
+    file_sha256: str
+    status: str  # loaded | rejected | skipped
+    fmt: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+    parts: ledger.Parts = field(default_factory=ledger.Parts)
+
+    def partly_rejected(self) -> str | None:
+        """``2 of 140 claims in claims/batch.837 were not loaded: ...`` or None."""
+        return self.parts.sentence(f"{self.feed}/{self.path.name}")
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    def rows_loaded(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for outcome in self.by_status("loaded"):
+            for table, count in outcome.rows.items():
+                totals[table] = totals.get(table, 0) + count
+        return totals
+
+
+class InboxError(RuntimeError):
+    """The inbox itself cannot be read (missing, not a folder, unreadable)."""
+
+
+def scan_inbox(inbox: Path) -> tuple[list[tuple[str, Path]], list[str]]:
+    """The feed files to consider, in load order, and what was ignored (with why)."""
+    if not inbox.is_dir():
+        raise InboxError(f"inbox {inbox} does not exist or is not a folder")
+    files: list[tuple[str, Path]] = []
+    ignored: list[str] = []
+    try:
+        entries = sorted(inbox.iterdir())
+    except OSError as exc:
+        raise InboxError(f"inbox {inbox} cannot be read: {exc}") from exc
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and entry.name not in FEEDS:
+            ignored.append(f"{entry.name}/: not a feed folder (expected one of {', '.join(FEEDS)})")
+    for feed in FEEDS:
+        folder = inbox / feed
+        if not folder.is_dir():
+            continue
+        for path in sorted(_walk(folder)):
+            files.append((feed, path))
+    return files, ignored
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for path in folder.rglob("*"):
+        if path.is_file() and not any(
+            part.startswith(".") for part in path.relative_to(folder).parts
+        ):
+            yield path
+
+
+def detect_format(head: bytes, path: Path) -> str:
+    from loading.x12 import is_x12
+
+    if is_x12(head):
+        return "x12"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    return "csv"
+
+
+def read_file(
+    feed: str, path: Path, data: bytes, file_sha256: str
+) -> tuple[str, dict[str, pa.Table], ledger.Parts]:
+    """Parse one file of a feed into staging tables; raises on anything that should reject it
+    whole. The parts it rejected on their own (837P claims, 271 subscribers, 835 transaction
+    sets) and what it accepted leniently come back in ``Parts``."""
+    fmt = detect_format(data[:512], path)
+    parts = ledger.Parts()
+    if fmt == "x12":
+        from loading.x12 import X12Error, read_x12
+
+        expected = X12_KIND_FOR_FEED.get(feed)
+        if expected is None:
+            raise feeds.FeedError(path.name, f"X12 is not accepted in {feed}/ (CSV/Parquet only)")
+        result = read_x12(data, path.name, file_sha256)
+        if result.kind != expected:
+            raise feeds.FeedError(
+                path.name,
+                f"{feed}/ expects X12 {expected.upper()} but the file holds {result.kind.upper()}",
+            )
+        fmt, tables = X12_FORMAT[result.kind], result.tables
+        parts = x12_parts(result)
+    elif fmt == "csv" and feed in X12_KIND_FOR_FEED and not _has_feed_header(data, feed):
+        raise feeds.FeedError(
+            path.name,
+            f"not an X12 interchange: no ISA segment (the file starts with {_shown(data)}), "
+            f"and not a {feed} CSV either: its first line names none of the {feed} columns",
+        )
+    elif fmt == "csv" and path.suffix.lower() not in (".csv", ".txt", ".tsv", ""):
+        raise feeds.FeedError(
+            path.name, f"unrecognised format (not X12, Parquet or CSV): extension {path.suffix!r}"
+        )
+    else:
+        frame = feeds.read_frame(data, path.name, fmt)
+        tables = feeds.READERS[feed](frame, path.name, file_sha256)
+    try:
+        structural.check_file(path.name, tables)  # gating checks: loading/structural.py
+    except structural.StructuralError as exc:
+        if fmt != "x12-837p" or exc.table not in structural.CLAIM_TABLES:
+            raise
+        # a defect inside one claim of an 837P rejects that claim only: take the claims whose
+        # own rows fail out (named at their CLM), then the rest must pass whole
+        result.reject_claims(structural.claim_problems(tables))
+        tables = result.tables
+        if not tables["stg.claims"].num_rows and result.rejected:
+            # every claim is rejected: so is the file, named at the first claim's defect
+            first = result.rejected[0]
+            raise X12Error(
+                path.name, f"CLM01 {first.part}: {first.reason}", segment_index=first.segment_index,
+                segment_id=first.segment_id, line=first.line, column=first.column,
+            ) from None  # fmt: skip
+        if not tables["stg.claims"].num_rows:
+            raise
+        structural.check_file(path.name, tables)
+        parts = x12_parts(result)
+    return fmt, tables, parts
+
+
+# The CSV columns of each X12 feed folder: a file there without ISA whose first line names none
+# of them is neither X12 nor that feed's CSV (e.g. an X12 file that lost its envelope).
+FEED_COLUMNS = {
+    "claims": {c.name for c in feeds.CLAIMS},
+    "eligibility": {c.name for c in feeds.ELIGIBILITY},
+    "remittances": {c.name for c in feeds.REMITTANCES + feeds.PROVIDER_ADJUSTMENTS},
+}
+
+
+def _has_feed_header(data: bytes, feed: str) -> bool:
+    """Whether the first line that is not a # comment names at least one column of ``feed``."""
+    for raw in data.removeprefix(b"\xef\xbb\xbf").splitlines():
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line and not line.startswith("#"):
+            names = {name.strip().strip('"').strip() for name in line.split(",")}
+            return bool(names & FEED_COLUMNS[feed])
+    return False
+
+
+def _shown(data: bytes, width: int = 24) -> str:
+    """The first bytes of a file, quoted, non-printable bytes escaped (``'GS*HP*PAYER*...'``).
+    Short: a file that is not what it should be may hold anything, health data included."""
+    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:width]
+    if not head:
+        return "nothing (the file is empty)"
+    text = "".join(chr(b) if 32 <= b < 127 and b not in (39, 92) else f"\\x{b:02x}" for b in head)
+    return f"'{text}'" + ("..." if len(data) > width else "")
+
+
+def x12_parts(result: X12Result) -> ledger.Parts:
+    """How many parts the file held (loaded + rejected), which were rejected, and warnings."""
+    kind, table = X12_PARTS[result.kind]
+    if table is not None:
+        loaded = result.tables[table].num_rows
+    elif kind == "transactions":
+        loaded = result.transactions - len(result.rejected)
+    else:
+        loaded = result.parts_loaded
+    total = None if loaded is None else loaded + len(result.rejected)
+    return ledger.Parts(kind, total, list(result.rejected), list(result.warnings))
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection, feed: str, path: Path, store: Path, run_id: str
+) -> FileOutcome:
+    """Load one file atomically (rows and ledger row in one transaction) or reject it whole."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        # Unreadable now (permissions, vanished): not recorded, so the next run tries again.
+        return FileOutcome(feed, path, "", "rejected", reason=f"{path.name}: cannot be read: {exc}")
+    file_sha256 = ledger.sha256_bytes(data)
+    known = ledger.lookup(con, file_sha256)
+    if known is not None:
+        why = f"already {known.status} as {known.file_name} on {known.received_at:%Y-%m-%d %H:%M}"
+        return FileOutcome(feed, path, file_sha256, "skipped", reason=why)
+    received_at = datetime.now()
+    fmt: str | None = None
+
+    def record(
+        status: str,
+        rows: dict[str, int] | None,
+        error: str | None,
+        copy: Path,
+        parts: ledger.Parts | None = None,
+    ) -> None:
+        ledger.record(con, file_sha256=file_sha256, path=path, feed=feed, fmt=fmt,
+                      status=status, received_at=received_at, row_counts=rows, error=error,
+                      landing_path=copy, run_id=run_id, parts=parts)  # fmt: skip
+
+    try:
+        fmt = detect_format(data[:512], path)  # the ledger names it even when rejected
+        fmt, tables, parts = read_file(feed, path, data, file_sha256)
+        del data
+        landing = ledger.land(store, path, file_sha256)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            rows = insert_tables(con, tables)
+            record("loaded", rows, None, landing, parts)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows, parts=parts)
+    except Exception as exc:  # every parse/check/load failure rejects this file only
+        reason = _reason(path, exc)
+        record("rejected", None, reason, ledger.quarantine(store, path, file_sha256, reason))
+        return FileOutcome(feed, path, file_sha256, "rejected", fmt, reason=reason)
+
+
+def _reason(path: Path, exc: Exception) -> str:
+    from loading.x12 import X12Error
+
+    if isinstance(exc, X12Error | feeds.FeedError):
+        return str(exc)
+    if isinstance(exc, duckdb.Error):
+        return f"{path.name}: the warehouse refused its rows: {str(exc).splitlines()[0]}"
+    return f"{path.name}: unexpected {type(exc).__name__}: {exc}"
+
+
+def ingest_inbox(
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    store: Path,
+    run_id: str,
+    on_file: Callable[[int, int, FileOutcome], None] | None = None,
+) -> IngestReport:
+    """Load every new file of the inbox; ``on_file(done, total, outcome)`` reports progress."""
+    files, ignored = scan_inbox(inbox)
+    report = IngestReport(ignored=ignored)
+    for index, (feed, path) in enumerate(files, start=1):
+        outcome = ingest_file(con, feed, path, store, run_id)
+        report.outcomes.append(outcome)
+        log.info("%s %s/%s %s", outcome.status, feed, path.name, outcome.reason or outcome.rows)
+        if on_file is not None:
+            on_file(index, len(files), outcome)
+    return report
+
+
+def table_counts(
+    con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = ("stg", "ref")
+) -> dict[str, int]:
+    """Rows per table in the given layers, for summaries."""
+    names = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_schema IN (SELECT unnest(?)) AND table_type = 'BASE TABLE' ORDER BY 1",
+        [list(schemas)],
+    ).fetchall()
+    return {name: count_rows(con, name) for (name,) in names}

@@ -1,0 +1,95 @@
+"""index.html: one self-contained page (inline CSS and SVG, no script, no link to fetch) rendered
+from the summary and the report details with ``templates/index.html.j2``. Shows claim ids only:
+no member id, name or birth date reaches the page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from reporting.exposure import ReportDetails
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def money_text(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def environment(folder: Path = TEMPLATES) -> Environment:
+    """The Jinja environment every recoup page is rendered with (escaping, money filters)."""
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["money"] = money_text
+    env.filters["count"] = _count
+    env.filters["percent"] = _percent
+    return env
+
+
+def render_html(summary: dict[str, Any], details: ReportDetails, titles: Mapping[str, str]) -> str:
+    """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
+    rules (``RuleBook.titles``)."""
+    from reporting import charts  # Matplotlib loads only when a page is drawn
+
+    shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
+    flagged_providers = [
+        {
+            **row,
+            "open_exposure": summary["by_rendering_npi"]
+            .get(row["rendering_npi"], {})
+            .get("open_exposure"),
+        }
+        for row in details.provider_shares
+        if row["flagged"]
+    ]
+    rules = [
+        {
+            "id": rule,
+            "title": titles.get(rule, rule),
+            "lines": body["lines"],
+            "exposure": body["exposure"],
+            "skipped": summary["rules_skipped"].get(rule),
+        }
+        for rule, body in sorted(summary["by_rule"].items())
+    ]
+    chart_svgs = {
+        "by_rule": charts.exposure_by_rule(summary["by_rule"]),
+        "by_payer": charts.exposure_by_payer(summary["by_payer"]),
+        "by_provider": charts.exposure_by_provider(summary["by_rendering_npi"]),
+        "by_month": charts.exposure_by_month(summary["by_service_month"]),
+        "shares": charts.share_strip(details.provider_shares, details.peer_stats)
+        if details.peer_stats
+        else "",
+    }
+    template = environment().get_template("index.html.j2")
+    return template.render(
+        summary=summary,
+        scope=summary["scope"],
+        totals=summary["totals"],
+        details=details,
+        rules=rules,
+        flagged_providers=flagged_providers,
+        shares_by_npi=shares_by_npi,
+        peer_stats=details.peer_stats,
+        charts={name: Markup(svg) for name, svg in chart_svgs.items()},
+    )

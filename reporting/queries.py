@@ -1,0 +1,104 @@
+"""The report's SQL: the scoped temporary tables (``sql/scope.sql``) and the named queries over them
+(``sql/summary.sql``, one ``-- name: <query>`` block each)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from marts.models import built_as_of
+from marts.templating import SqlValue, render_sql
+from reporting.scope import Scope
+
+SQL_DIR = Path(__file__).parent / "sql"
+TEMP_TABLES = (
+    "report_lines",
+    "report_findings",
+    "report_claims",
+    "report_recoupments",
+    "report_unmatched",
+    "report_provider_shares",
+)
+_NAME = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
+
+
+class ReportInputsStale(RuntimeError):
+    """The mart or the findings were not built for the report's as-of date."""
+
+
+@cache
+def named_queries() -> dict[str, str]:
+    """The ``-- name:`` blocks of ``summary.sql``."""
+    text = (SQL_DIR / "summary.sql").read_text()
+    parts = _NAME.split(text)
+    return {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
+
+
+def define_window_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the ``window_lines(start, end, payer)`` table macro on ``con`` (temporary: read-only
+    connections too); the report's scope and the audit read the lines of a window through it."""
+    con.execute((SQL_DIR / "window_lines.sql").read_text())
+
+
+def rows(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, SqlValue] | None = None
+) -> list[dict[str, Any]]:
+    """Run one named query; rows as dicts keyed by column name."""
+    result = con.execute(render_sql(named_queries()[name], params or {}))
+    columns = [column[0] for column in result.description or []]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+
+def scope_params(scope: Scope, as_of: date, config: Mapping[str, Any]) -> dict[str, SqlValue]:
+    return {
+        "as_of": as_of,
+        "start": scope.start,
+        "end": scope.end,
+        "payer_id": scope.payer_id,
+        "has_claim_ids": scope.claim_ids is not None,
+        "claim_ids": scope.claim_ids or [],
+        "everything": scope.is_everything,
+        "outlier.window_months": config["outlier.window_months"],
+        "outlier.min_lines": config["outlier.min_lines"],
+    }
+
+
+@contextmanager
+def scoped_tables(
+    con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, config: Mapping[str, Any]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Create the report's temporary tables for ``scope``; drop them on exit.
+
+    Raises ``ReportInputsStale`` when the mart was built for another as-of date, or when findings
+    in scope were computed for another as-of date or another net paid (rules not rerun after a
+    rebuild): a report must never mix two states of the warehouse.
+    """
+    built = built_as_of(con)
+    if built != as_of:
+        raise ReportInputsStale(
+            f"the mart was built for {built or 'no date'}, not {as_of}: "
+            f"run build_models and run_rules for {as_of} first"
+        )
+    try:
+        define_window_lines(con)
+        con.execute(
+            render_sql((SQL_DIR / "scope.sql").read_text(), scope_params(scope, as_of, config))
+        )
+        stale = rows(con, "stale_findings", {"as_of": as_of})[0]
+        if stale["other_as_of"] or stale["other_net_paid"]:
+            raise ReportInputsStale(
+                f"{stale['other_as_of']} finding(s) in scope were computed for another as-of date "
+                f"and {stale['other_net_paid']} for another net paid: run run_rules for {as_of} "
+                "after build_models"
+            )
+        yield con
+    finally:
+        for table in TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
