@@ -24,9 +24,9 @@ from prefect.runtime import flow_run
 
 from flows import progress, tasks
 from flows.lease import warehouse_lease
-from flows.partitions import service_months
 from flows.settings import BACKFILL_FLOW, store_for
 from loading.ingest import IngestReport
+from marts.partitions import service_months
 
 Step = Literal["all", "partition", "finish"]
 
@@ -123,7 +123,7 @@ def backfill(
             skipped = tasks.rules_skipped(db, as_of, lock_wait, overrides)
         tasks.evaluate_outside_window(db, as_of, window, lock_wait, overrides)
         folder = report_dir(reports, scope, as_of)
-        paths = tasks.write_reports(db, folder, as_of, scope, skipped, lock_wait)
+        paths = tasks.write_reports(db, folder, as_of, scope, skipped, lock_wait, overrides)
         audit = tasks.write_audit(db, folder, scope, as_of, lock_wait) if claim_ids else None
     tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(scope))
     result = BackfillResult(

@@ -9,7 +9,6 @@ commands that need them, so ``--help`` stays fast.
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -313,47 +312,29 @@ def report(
     lock_wait: float = settings.DEFAULT_LOCK_WAIT_SECONDS,
 ) -> None:
     """Rebuild the nightly report from the warehouse, loading nothing. When --as-of differs from
-    the marts' date, the marts and findings are recomputed for it first."""
-    from expectations.catalog import run_rules, skipped_rules
-    from expectations.config import load_config
-    from flows.handover import report_rules
-    from flows.lease import file_lease
-    from marts.models import build_models, built_as_of
-    from reporting import Scope, build_summary, report_dir, to_json, write_reports
-    from warehouse.connection import open_warehouse
-
+    the marts' date, the marts and findings are recomputed for it first (the nightly's tasks)."""
     if not db.exists():
         raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
-    config = load_config()
-    with open_warehouse(db, read_only=True, wait_seconds=lock_wait) as con:
-        built = built_as_of(con)
-    if built is None and as_of is None:
-        raise UsageError(f"warehouse {db} has no marts yet: run `recoup run` first")
-    as_of = as_of or built
-    assert as_of is not None
-    read_only = built == as_of
-    # rebuilding the marts writes: hold the warehouse like a run does
-    lease = nullcontext() if read_only else file_lease(db, lock_wait, f"report {as_of}")
-    with lease, open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
-        if not read_only:
-            build_models(con, as_of)
-            run_rules(con, as_of, config)
-        _, skipped = skipped_rules(con, config, as_of)
-        scope = Scope.nightly()
-        if format == "json":
-            summary = build_summary(
-                con, as_of=as_of, scope=scope, skipped=skipped, rules=report_rules(config)
-            )
-            sys.stdout.write(to_json(summary))
-            return
-        paths = write_reports(
-            con,
-            out or report_dir(reports, scope, as_of),
+    settings.prepare_prefect()
+    from flows.report import NoMarts
+    from flows.report import report as report_flow
+    from reporting import to_json
+
+    try:
+        result = report_flow(
+            db=db,
+            reports=reports,
             as_of=as_of,
-            scope=scope,
-            skipped=skipped,
-            rules=report_rules(config),
+            out=out,
+            lock_wait=lock_wait,
+            write_files=format != "json",
         )
+    except NoMarts as exc:
+        raise UsageError(str(exc)) from exc
+    if result.paths is None:
+        sys.stdout.write(to_json(result.summary))
+        return
+    paths = result.paths
     chosen = {"html": paths.index_html, "csv": paths.findings_csv}.get(format or "", paths.folder)
     echo(str(chosen))
 

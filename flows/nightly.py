@@ -53,7 +53,9 @@ def nightly(
         scope = Scope.nightly()
         folder = report_dir(reports, scope, as_of)
         progress.note(f"writing reports to {folder}")
-        paths = tasks.write_reports(db, folder, as_of, scope, evaluation.skipped, lock_wait)
+        paths = tasks.write_reports(
+            db, folder, as_of, scope, evaluation.skipped, lock_wait, overrides
+        )
         rows = tasks.count_rows(db, lock_wait)
     tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(scope))
     return NightlyResult(

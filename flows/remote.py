@@ -88,7 +88,7 @@ def backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
     import json
 
     from flows.backfill import partition_tag
-    from flows.partitions import service_months
+    from marts.partitions import service_months
     from reporting import Scope, report_dir
 
     months = service_months(parameters["start"], parameters["end"])

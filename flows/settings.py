@@ -49,6 +49,7 @@ def prepare_prefect() -> None:
 # the same names, so `recoup backfill` finds either).
 NIGHTLY_FLOW = "recoup-nightly"
 BACKFILL_FLOW = "recoup-backfill"
+REPORT_FLOW = "recoup-report"  # `recoup report`: not deployed, run in the calling process
 NIGHTLY_DEPLOYMENT = f"{NIGHTLY_FLOW}/nightly"
 BACKFILL_DEPLOYMENT = f"{BACKFILL_FLOW}/backfill"
 DEFAULT_CRON = "0 2 * * *"

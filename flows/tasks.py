@@ -110,7 +110,7 @@ def evaluate_outside_window(
 ) -> Evaluation:
     """Re-evaluate the service months outside the backfill window on the same marts, so no finding
     of another as-of date or another net paid is left in the warehouse."""
-    from flows.partitions import months_outside
+    from marts.partitions import months_outside
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         months = months_outside(con, window)
@@ -120,11 +120,11 @@ def evaluate_outside_window(
 
 
 @task(name="read-marts-as-of", cache_policy=NO_CACHE)
-def marts_as_of(db: Path, lock_wait: float) -> date | None:
+def marts_as_of(db: Path, lock_wait: float, read_only: bool = False) -> date | None:
     """The as-of date the marts were last built for (None: never built)."""
     from marts.models import built_as_of
 
-    with open_warehouse(db, wait_seconds=lock_wait) as con:
+    with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         return built_as_of(con)
 
 
@@ -132,29 +132,28 @@ def marts_as_of(db: Path, lock_wait: float) -> date | None:
 def stale_months(db: Path, as_of: date, months: list[date], lock_wait: float) -> list[date]:
     """Those of ``months`` holding a finding computed for another as-of date or another net paid
     than the marts' (another run rebuilt the marts after the month was evaluated)."""
+    from marts.partitions import stale_months as find_stale_months
+
     if not months:
         return []
     with open_warehouse(db, wait_seconds=lock_wait) as con:
-        rows = con.execute(
-            "SELECT DISTINCT f.service_month FROM mart.findings AS f "
-            "LEFT JOIN mart.line_payments AS p USING (claim_key, line_number) "
-            f"WHERE f.service_month IN ({', '.join('?' for _ in months)}) "
-            "AND (f.as_of <> ? OR p.net_paid IS NULL OR f.net_paid <> p.net_paid) ORDER BY 1",
-            [*months, as_of],
-        ).fetchall()
-    return [row[0] for row in rows]
+        return find_stale_months(con, as_of, months)
 
 
 @task(name="read-skipped-rules", cache_policy=NO_CACHE)
 def rules_skipped(
-    db: Path, as_of: date, lock_wait: float, overrides: dict[str, object] | None
+    db: Path,
+    as_of: date,
+    lock_wait: float,
+    overrides: dict[str, object] | None,
+    read_only: bool = False,
 ) -> dict[str, str]:
     """The rules skipped (wholly or partly) on the marts built for ``as_of``, and why: what
     ``run_rules`` reports, without evaluating anything."""
     from expectations.catalog import RULES, skipped_rules
     from expectations.config import load_config
 
-    with open_warehouse(db, wait_seconds=lock_wait) as con:
+    with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         _, reasons = skipped_rules(con, load_config(overrides), as_of)
     return {rule.id: reasons[rule.id] for rule in RULES if rule.id in reasons}
 
@@ -196,14 +195,46 @@ def validate(
 
 @task(name="write-reports", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def write_reports(
-    db: Path, out_dir: Path, as_of: date, scope: Scope, skipped: dict[str, str], lock_wait: float
+    db: Path,
+    out_dir: Path,
+    as_of: date,
+    scope: Scope,
+    skipped: dict[str, str],
+    lock_wait: float,
+    overrides: dict[str, object] | None = None,
+    read_only: bool = False,
 ) -> ReportPaths:
-    """Write exposure.json, findings.csv/.parquet and index.html for the scope."""
+    """Write exposure.json, findings.csv/.parquet and index.html for the scope, with the run's
+    thresholds (``overrides`` on defaults.toml, as the rules had them)."""
+    from expectations.config import load_config
     from flows.handover import report_rules
 
-    with open_warehouse(db, wait_seconds=lock_wait) as con:
+    rules = report_rules(load_config(overrides))
+    with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         return report_writer.write_reports(
-            con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=report_rules()
+            con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=rules
+        )
+
+
+@task(name="summarise-report", cache_policy=NO_CACHE)
+def summarise_report(
+    db: Path,
+    as_of: date,
+    scope: Scope,
+    skipped: dict[str, str],
+    lock_wait: float,
+    overrides: dict[str, object] | None = None,
+    read_only: bool = False,
+) -> dict:
+    """What exposure.json would hold for the scope, writing no file (``recoup report --format
+    json``)."""
+    from expectations.config import load_config
+    from flows.handover import report_rules
+
+    rules = report_rules(load_config(overrides))
+    with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
+        return report_writer.build_summary(
+            con, as_of=as_of, scope=scope, skipped=skipped, rules=rules
         )
 
 

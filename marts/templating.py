@@ -13,7 +13,9 @@ from decimal import Decimal
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 
-SqlValue = str | int | float | bool | date | Decimal | Sequence[str] | Sequence[int] | None
+SqlValue = (
+    str | int | float | bool | date | Decimal | Sequence[str] | Sequence[int] | Sequence[date]
+) | None
 
 
 def sql_literal(value: SqlValue) -> str:

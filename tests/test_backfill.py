@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.partitions import service_months
+from marts.partitions import service_months
 from tests.conftest import DEMO_AS_OF, DemoWarehouse
 from warehouse.connection import open_warehouse
 
