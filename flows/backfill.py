@@ -13,10 +13,10 @@ explains the design.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from prefect import flow
 from prefect.logging import get_run_logger
@@ -27,6 +27,9 @@ from flows.lease import warehouse_lease
 from flows.settings import BACKFILL_FLOW, store_for
 from loading.ingest import IngestReport
 from marts.partitions import service_months
+
+if TYPE_CHECKING:
+    from reporting import ReportPaths, Scope
 
 Step = Literal["all", "partition", "finish"]
 
@@ -53,6 +56,27 @@ def partition_tag(month: date) -> str:
     return f"partition:{month:%Y-%m}"
 
 
+@dataclass(frozen=True)
+class Window:
+    """What every part of one backfill shares: the warehouse, the as-of date, the window's
+    service months and the run's threshold overrides."""
+
+    start: date
+    end: date
+    db: Path
+    as_of: date
+    lock_wait: float
+    overrides: dict[str, object] | None
+    months: list[date] = field(init=False)  # the window's service months (its partitions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "months", service_months(self.start, self.end))
+
+    def holder(self, step: str = "") -> str:
+        """Who holds the warehouse lease, for whoever waits on it."""
+        return f"backfill {self.start}..{self.end}{step} run {flow_run.get_name()}"
+
+
 @flow(name=BACKFILL_FLOW, log_prints=False)
 def backfill(
     start: date,
@@ -74,117 +98,63 @@ def backfill(
     eligibility knowledge, and write ``<reports>/backfill/<start>_<end>[_<payer>]/``.
     ``inbox`` None: load nothing, re-evaluate what the warehouse holds.
 
-    ``step`` splits the same backfill into runs (``recoup backfill`` through a server):
-    ``"partition"`` evaluates only ``months`` (service months of the window, usually one) and
-    writes no report; ``"finish"`` brings whatever is stale to ``as_of`` and writes the report.
-    Partition runs of every month, then a finishing run, leave the warehouse and the report a
-    single ``"all"`` run leaves (docs/orchestration.md)."""
-    from reporting import Scope, artifact_key_prefix, report_dir
+    ``step`` picks one of three ways through the same backfill (``recoup backfill`` through a
+    server uses the last two): ``"all"`` is ``backfill_whole_window``; ``"partition"`` is
+    ``evaluate_months`` (only ``months``, usually one, and no report); ``"finish"`` is
+    ``finish_backfill`` (whatever is stale brought to ``as_of``, then the report). Partition runs
+    of every month, then a finishing run, leave the warehouse and the report a single ``"all"``
+    run leaves (docs/orchestration.md)."""
+    from reporting import Scope
 
-    as_of = as_of or date.today()
-    scope = Scope.backfill(start, end, payer_id=payer_id, reason=reason, claim_ids=claim_ids)
-    window = service_months(start, end)
-    run_id = str(flow_run.get_id() or "local")
-    holder = f"backfill {start}..{end}" + ("" if step == "all" else f" ({step})")
+    job = Window(start, end, db, as_of or date.today(), lock_wait, overrides)
+    store = store or store_for(db)
     if step == "partition":
-        return _partition(window, months, db, inbox, as_of, lock_wait, store, overrides, holder)
+        return evaluate_months(job, months, inbox, store)
     if months is not None:
         raise ValueError(f"months is for step 'partition', not {step!r}")
-    with warehouse_lease(db, lock_wait, f"{holder} run {flow_run.get_name()}"):
-        loaded = None
-        findings: dict[str, int] = {}
-        skipped: dict[str, str] = {}
-        if step == "all":
-            if inbox is not None:
-                loaded = tasks.ingest_inbox(inbox, db, store or store_for(db), run_id, lock_wait)
-            tasks.rebuild_reference(db, lock_wait)
-            tasks.build_marts(db, as_of, lock_wait)
-            for done, month in enumerate(window, start=1):
-                evaluation = tasks.evaluate_partition(db, as_of, month, lock_wait, overrides)
-                findings[month.isoformat()] = sum(evaluation.counts.values())
-                skipped = evaluation.skipped
-                progress.partition_done(
-                    progress.PartitionDone(month, done, len(window), findings[month.isoformat()])
-                )
-        else:  # finish: the partition runs evaluated the window; another run may have come between
-            if tasks.marts_as_of(db, lock_wait) != as_of:
-                get_run_logger().warning(
-                    "the marts were rebuilt for another as-of date since the partition runs: "
-                    "rebuilding them for %s and re-evaluating the whole window here",
-                    as_of,
-                )
-                tasks.build_marts(db, as_of, lock_wait)
-                stale = window
-            else:
-                stale = tasks.stale_months(db, as_of, window, lock_wait)
-            for month in stale:
-                evaluation = tasks.evaluate_partition(db, as_of, month, lock_wait, overrides)
-                findings[month.isoformat()] = sum(evaluation.counts.values())
-            skipped = tasks.rules_skipped(db, as_of, lock_wait, overrides)
-        tasks.evaluate_outside_window(db, as_of, window, lock_wait, overrides)
-        folder = report_dir(reports, scope, as_of)
-        paths = tasks.write_reports(db, folder, as_of, scope, skipped, lock_wait, overrides)
-        audit = tasks.write_audit(db, folder, scope, as_of, lock_wait) if claim_ids else None
-    tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(scope))
-    result = BackfillResult(
-        as_of=as_of,
-        months=window,
-        ingest=loaded,
-        findings_by_month=findings,
-        skipped=skipped,
-        report_folder=paths.folder,
-        summary=paths.summary,
-        audit=audit,
-    )
-    if step == "all":
-        return result
-    return _completed(f"report written to {paths.folder}", result)
+    scope = Scope.backfill(start, end, payer_id=payer_id, reason=reason, claim_ids=claim_ids)
+    if step == "finish":
+        return finish_backfill(job, reports, scope)
+    return backfill_whole_window(job, reports, scope, inbox, store)
 
 
-def _partition(
-    window: list[date],
-    months: list[date] | None,
-    db: Path,
-    inbox: Path | None,
-    as_of: date,
-    lock_wait: float,
-    store: Path | None,
-    overrides: dict[str, object] | None,
-    holder: str,
+def backfill_whole_window(
+    job: Window, reports: Path, scope: Scope, inbox: Path | None, store: Path
 ) -> BackfillResult:
-    """A partition run: evaluate ``months`` of the window. The run holding the window's first
-    month prepares like a whole backfill (ingest when ``inbox`` is given, reference, marts); the
-    others rebuild the marts only when another run rebuilt them for another as-of date since."""
-    if not months or any(month not in window for month in months):
+    """The whole backfill in one run: load (when ``inbox`` is given), refresh reference data,
+    build the marts once, evaluate the window month by month, bring the months outside it to the
+    same as-of date, write the report."""
+    with warehouse_lease(job.db, job.lock_wait, job.holder()):
+        loaded = _prepare(job, inbox, store)
+        findings, skipped = _evaluate(job, job.months)
+        report = _write_report(job, reports, scope, skipped)
+    return _published(job, loaded, findings, skipped, report)
+
+
+def evaluate_months(
+    job: Window, months: list[date] | None, inbox: Path | None, store: Path
+) -> BackfillResult:
+    """A partition run: evaluate ``months`` of the window, write no report. The run holding the
+    window's first month prepares like a whole backfill (ingest when ``inbox`` is given,
+    reference, marts); the others rebuild the marts only when another run rebuilt them for
+    another as-of date since."""
+    if not months or any(month not in job.months for month in months):
         raise ValueError(
-            f"step 'partition' needs months among the window's {[m.isoformat() for m in window]}"
+            "step 'partition' needs months among the window's "
+            f"{[m.isoformat() for m in job.months]}"
         )
     months = sorted(set(months))
-    run_id = str(flow_run.get_id() or "local")
     names = ", ".join(f"{month:%Y-%m}" for month in months)
-    with warehouse_lease(db, lock_wait, f"{holder} {names} run {flow_run.get_name()}"):
+    with warehouse_lease(job.db, job.lock_wait, job.holder(f" (partition) {names}")):
         loaded = None
-        if window[0] in months:
-            if inbox is not None:
-                loaded = tasks.ingest_inbox(inbox, db, store or store_for(db), run_id, lock_wait)
-            tasks.rebuild_reference(db, lock_wait)
-            tasks.build_marts(db, as_of, lock_wait)
-        elif tasks.marts_as_of(db, lock_wait) != as_of:
-            get_run_logger().warning("the marts are not built for %s: rebuilding them", as_of)
-            tasks.build_marts(db, as_of, lock_wait)
-        findings: dict[str, int] = {}
-        skipped: dict[str, str] = {}
-        for month in months:
-            evaluation = tasks.evaluate_partition(db, as_of, month, lock_wait, overrides)
-            findings[month.isoformat()] = sum(evaluation.counts.values())
-            skipped = evaluation.skipped
-            progress.partition_done(
-                progress.PartitionDone(
-                    month, window.index(month) + 1, len(window), findings[month.isoformat()]
-                )
-            )
+        if job.months[0] in months:
+            loaded = _prepare(job, inbox, store)
+        elif tasks.marts_as_of(job.db, job.lock_wait) != job.as_of:
+            get_run_logger().warning("the marts are not built for %s: rebuilding them", job.as_of)
+            tasks.build_marts(job.db, job.as_of, job.lock_wait)
+        findings, skipped = _evaluate(job, months)
     result = BackfillResult(
-        as_of=as_of,
+        as_of=job.as_of,
         months=months,
         ingest=loaded,
         findings_by_month=findings,
@@ -195,6 +165,111 @@ def _partition(
     )
     counts = ", ".join(f"{month[:7]}: {count} findings" for month, count in findings.items())
     return _completed(counts, result)
+
+
+def finish_backfill(job: Window, reports: Path, scope: Scope) -> BackfillResult:
+    """The finishing run after the partition runs: re-evaluate what another run made stale since
+    (every month when the marts were rebuilt for another as-of date), then write the report."""
+    with warehouse_lease(job.db, job.lock_wait, job.holder(" (finish)")):
+        if tasks.marts_as_of(job.db, job.lock_wait) != job.as_of:
+            get_run_logger().warning(
+                "the marts were rebuilt for another as-of date since the partition runs: "
+                "rebuilding them for %s and re-evaluating the whole window here",
+                job.as_of,
+            )
+            tasks.build_marts(job.db, job.as_of, job.lock_wait)
+            stale = job.months
+        else:
+            stale = tasks.stale_months(job.db, job.as_of, job.months, job.lock_wait)
+        findings, _ = _evaluate(job, stale, show_progress=False)
+        skipped = tasks.rules_skipped(job.db, job.as_of, job.lock_wait, job.overrides)
+        report = _write_report(job, reports, scope, skipped)
+    result = _published(job, None, findings, skipped, report)
+    return _completed(f"report written to {result.report_folder}", result)
+
+
+def _prepare(job: Window, inbox: Path | None, store: Path) -> IngestReport | None:
+    """Load the inbox (when given), refresh reference data, build the marts for the as-of date."""
+    loaded = None
+    if inbox is not None:
+        run_id = str(flow_run.get_id() or "local")
+        loaded = tasks.ingest_inbox(inbox, job.db, store, run_id, job.lock_wait)
+    tasks.rebuild_reference(job.db, job.lock_wait)
+    tasks.build_marts(job.db, job.as_of, job.lock_wait)
+    return loaded
+
+
+def _evaluate(
+    job: Window, months: list[date], *, show_progress: bool = True
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Replace each month's findings (one task per month); findings per month and the skipped
+    rules of the last month evaluated."""
+    findings: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    for month in months:
+        evaluation = tasks.evaluate_partition(
+            job.db, job.as_of, month, job.lock_wait, job.overrides
+        )
+        findings[month.isoformat()] = sum(evaluation.counts.values())
+        skipped = evaluation.skipped
+        if show_progress:
+            progress.partition_done(
+                progress.PartitionDone(
+                    month,
+                    job.months.index(month) + 1,
+                    len(job.months),
+                    findings[month.isoformat()],
+                )
+            )
+    return findings, skipped
+
+
+@dataclass
+class _Report:
+    scope: Scope
+    paths: ReportPaths
+    audit: dict | None
+
+
+def _write_report(job: Window, reports: Path, scope: Scope, skipped: dict[str, str]) -> _Report:
+    """Bring the months outside the window to the as-of date, then write the scope's report
+    (and the audit files when the letter lists claims)."""
+    from reporting import report_dir
+
+    tasks.evaluate_outside_window(job.db, job.as_of, job.months, job.lock_wait, job.overrides)
+    folder = report_dir(reports, scope, job.as_of)
+    paths = tasks.write_reports(
+        job.db, folder, job.as_of, scope, skipped, job.lock_wait, job.overrides
+    )
+    audit = None
+    if scope.claim_ids:
+        audit = tasks.write_audit(job.db, folder, scope, job.as_of, job.lock_wait)
+    return _Report(scope, paths, audit)
+
+
+def _published(
+    job: Window,
+    loaded: IngestReport | None,
+    findings: dict[str, int],
+    skipped: dict[str, str],
+    report: _Report,
+) -> BackfillResult:
+    """Publish the run's artifacts (after the lease: nothing here writes the warehouse) and say
+    what the backfill did."""
+    from reporting import artifact_key_prefix
+
+    paths = report.paths
+    tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(report.scope))
+    return BackfillResult(
+        as_of=job.as_of,
+        months=job.months,
+        ingest=loaded,
+        findings_by_month=findings,
+        skipped=skipped,
+        report_folder=paths.folder,
+        summary=paths.summary,
+        audit=report.audit,
+    )
 
 
 def _completed(message: str, result: BackfillResult) -> BackfillResult:
