@@ -6,11 +6,16 @@ docstring is its documentation), so the page cannot drift from the code.
 
 from __future__ import annotations
 
-from expectations.catalog import RULES
+from collections.abc import Iterable
+
+from expectations.catalog import active_rules
 from expectations.config import load_config
+from expectations.definition import Rule
 
 
-def render() -> str:
+def render(rules: Iterable[Rule] | None = None) -> str:
+    """The page, for ``rules`` (``active_rules()`` when None)."""
+    chosen = tuple(active_rules() if rules is None else rules)
     config = load_config()
     parts = [
         "# The rules\n",
@@ -21,13 +26,13 @@ def render() -> str:
         "| rule | thresholds (default) | needs |",
         "| --- | --- | --- |",
     ]
-    for rule in RULES:
+    for rule in chosen:
         values = ", ".join(f"`{name}` = {config[name]!r}" for name in rule.thresholds) or "none"
         parts.append(
             f"| [`{rule.id}`](#{rule.id.replace('.', '')}) | {values} | "
             f"{rule.needs or 'claims and remittances'} |"
         )
-    for rule in RULES:
+    for rule in chosen:
         title, _, body = rule.description.strip().partition("\n")
         parts.append(f"\n## {rule.id}\n\n{title.split(': ', 1)[-1]}\n{body.rstrip()}\n")
     return "\n".join(parts) + "\n"
