@@ -137,6 +137,9 @@ def test_a_throwaway_rule_flows_into_findings_gx_docs_and_the_report(
     page = docs.render()
     assert f"| [`{PROBE}`](#probelong_session_paid) | none | claims and remittances |" in page
     assert f"\n## {PROBE}\n\na throwaway rule (tests/test_rule_folder.py).\n" in page
+    assert page.endswith(
+        "- wholly: `only {count} paid 90837 line(s) to {as_of}; the probe needs 2`\n\n"
+    )
 
     # the report: by_rule (open lines, gross exposure), findings.csv, the reason in plain words
     out = tmp_path / "report"
