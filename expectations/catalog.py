@@ -90,7 +90,6 @@ def active_rules() -> tuple[Rule, ...]:
 # The shipped rules (expectations/rules), in catalog order.
 RULES: tuple[Rule, ...] = discover()
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
-RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 
 def rule_title(rule: Rule) -> str:
