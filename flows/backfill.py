@@ -243,7 +243,7 @@ def _write_report(job: Window, reports: Path, scope: Scope, skipped: dict[str, s
     )
     audit = None
     if scope.claim_ids:
-        audit = tasks.write_audit(job.db, folder, scope, job.as_of, job.lock_wait)
+        audit = tasks.write_audit(job.db, folder, scope, job.as_of, job.lock_wait, job.overrides)
     return _Report(scope, paths, audit)
 
 
