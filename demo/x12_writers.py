@@ -12,7 +12,6 @@ from datetime import date, datetime
 from demo import practice as pr
 from demo.records import ACTIVE, Claim, ProviderAdjustment, RemitClaim, Response
 
-Segment = list[str]
 SUBMITTER = "DEMOPRACTICE"
 CLEARINGHOUSE = "DEMOCLEARING"
 
