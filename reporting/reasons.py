@@ -7,14 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from warehouse.money import dollars
+
 Evidence = Mapping[str, Any]
-
-
-def _money(value: Any) -> str:
-    try:
-        return f"${float(value):,.2f}"
-    except (TypeError, ValueError):
-        return "?"
 
 
 def _codes(values: Any) -> str:
@@ -54,7 +49,7 @@ def _time_unsupported(e: Evidence) -> str:
     if e.get("supported_code"):
         text += f" (supports {e['supported_code']}"
         if e.get("allowed_amount") is not None:
-            text += f", allowed {_money(e['allowed_amount'])}"
+            text += f", allowed {dollars(e['allowed_amount'], missing='?')}"
         elif e.get("priced") is False:
             text += ", which has no allowed amount"
         text += ")"
