@@ -1,6 +1,8 @@
 """The rule catalog and the run that turns rules into findings.
 
-``RULES`` lists every rule definition (one module per rule id in ``expectations/rules``).
+``discover`` finds the rules: one module pair per rule id in ``expectations/rules`` (and in any
+extra folder given), ordered by ``Rule.order``; ``RULES``/``RULE_IDS`` are the shipped ones and
+``active_rules()`` those of this run (plus the folders of ``RECOUP_EXTRA_RULES``).
 ``run_rules`` loads the code lists, decides which rules cannot be evaluated (and says why),
 runs the others against the mart built for the same as-of date, and replaces ``mart.findings``
 in one transaction: one row per (claim line, rule) with the line's identity, net paid, exposure,
@@ -9,46 +11,85 @@ time-barred flag and evidence.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from importlib import import_module
+from importlib.util import module_from_spec, spec_from_file_location
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from expectations.config import RulesConfig, load_config
-from expectations.definition import Rule
+from expectations.definition import RULES_DIR, Precondition, Rule, fill
 from expectations.reference import load_code_lists
 from marts.models import built_as_of
 from marts.templating import render_sql
 
-RULE_IDS: tuple[str, ...] = (
-    "coverage.lapsed",
-    "coverage.unverified",
-    "coding.time_unsupported",
-    "documentation.time_missing",
-    "documentation.note_missing",
-    "documentation.late_signature",
-    "coding.addon_without_primary",
-    "coding.multiple_timed_codes",
-    "coding.units_over_limit",
-    "billing.duplicate",
-    "coding.high_level_outlier",
-    "necessity.no_step_down",
-    "telehealth.modifier_missing",
-)
+EXTRA_RULES_ENV = "RECOUP_EXTRA_RULES"
 
 
-def _load(rule_id: str) -> Rule:
-    rule: Rule = import_module("expectations.rules." + rule_id.replace(".", "_")).RULE
-    if rule.id != rule_id:
-        raise ValueError(f"module for {rule_id} defines {rule.id}")
+def _import_rule(path: Path, package: str | None) -> Rule:
+    """The ``RULE`` of one rule module: imported as ``package.<stem>`` when the folder is a
+    package of this project, else from its file under a private module name."""
+    if package is not None:
+        module = import_module(f"{package}.{path.stem}")
+    else:
+        name = f"recoup_extra_rules.{path.parent.name}.{path.stem}"
+        spec = spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import rule module {path}")
+        module = module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    rule = getattr(module, "RULE", None)
+    if not isinstance(rule, Rule):
+        raise ValueError(f"{path}: a rule module defines RULE = Rule.define(...)")
+    if rule.id.replace(".", "_") != path.stem:
+        raise ValueError(f"{path} defines {rule.id}")
     return rule
 
 
-RULES: list[Rule] = [_load(rule_id) for rule_id in RULE_IDS]
-RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+def discover(*folders: Path) -> tuple[Rule, ...]:
+    """The rules of ``expectations/rules`` and of ``folders``, in catalog order (``Rule.order``).
+
+    A rule is one module pair ``<id with dots as underscores>.py`` + ``.sql``; modules whose name
+    starts with ``_`` are not rules. Two rules with the same id or the same order raise.
+    """
+    rules: list[Rule] = []
+    for folder in (RULES_DIR, *folders):
+        package = "expectations.rules" if folder.resolve() == RULES_DIR.resolve() else None
+        for path in sorted(folder.glob("*.py")):
+            if not path.name.startswith("_"):
+                rules.append(_import_rule(path, package))
+    for attribute in ("id", "order"):
+        values = [getattr(rule, attribute) for rule in rules]
+        twice = sorted({str(value) for value in values if values.count(value) > 1})
+        if twice:
+            raise ValueError(f"two rules share the {attribute} {', '.join(twice)}")
+    return tuple(sorted(rules, key=lambda rule: rule.order))
+
+
+@cache
+def _discover_with(extra: str) -> tuple[Rule, ...]:
+    return discover(*(Path(folder) for folder in extra.split(os.pathsep) if folder))
+
+
+def active_rules() -> tuple[Rule, ...]:
+    """The rules of this run: the shipped folder, plus the folders listed in the
+    ``RECOUP_EXTRA_RULES`` environment variable (os.pathsep-separated; tests use it to add a
+    throwaway rule without touching the shipped ones)."""
+    return _discover_with(os.environ.get(EXTRA_RULES_ENV, ""))
+
+
+# The shipped rules (expectations/rules), in catalog order.
+RULES: tuple[Rule, ...] = discover()
+RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
 
 
 def rule_title(rule: Rule) -> str:
@@ -57,9 +98,11 @@ def rule_title(rule: Rule) -> str:
     return first_line.rstrip(".") or rule.id
 
 
-def rule_titles() -> dict[str, str]:
-    """Every rule id, in ``RULE_IDS`` order, with its one-line title (what the reports show)."""
-    return {rule.id: rule_title(rule) for rule in RULES}
+def rule_titles(selected: Iterable[Rule] | None = None) -> dict[str, str]:
+    """Every rule id (of ``active_rules()`` unless given), in catalog order, with its one-line
+    title (what the reports show)."""
+    chosen = active_rules() if selected is None else selected
+    return {rule.id: rule_title(rule) for rule in chosen}
 
 
 _LISTED = 5  # identifiers named in a partial-skip reason before "and N more"
@@ -126,92 +169,53 @@ def _listing(names: Sequence[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def skipped_rules(
-    con: duckdb.DuckDBPyConnection, config: RulesConfig, as_of: date
-) -> tuple[set[str], dict[str, str]]:
-    """Rules that cannot run at all (first) and the reasons for every skip, whole or partial.
+def _check(
+    con: duckdb.DuckDBPyConnection, pre: Precondition, config: RulesConfig, as_of: date
+) -> tuple[bool, str | None]:
+    """(False, reason) when ``pre`` fails wholly; else (True, partial reason or None)."""
+    params: dict[str, Any] = {name: config[name] for name in pre.threshold_names()}
+    values: dict[str, Any] = {**params, "as_of": as_of.isoformat()}
+    count = _scalar(con, render_sql(pre.count_sql, {**params, "as_of": as_of}))
+    at_least = config[pre.at_least] if isinstance(pre.at_least, str) else pre.at_least
+    if count < at_least:
+        return False, fill(pre.skipped, {**values, "count": count})
+    if pre.partial_sql is None:
+        return True, None
+    names = _names(con, render_sql(pre.partial_sql, {**params, "as_of": as_of}))
+    if not names:
+        return True, None
+    return True, fill(
+        pre.partial, {**values, "count": count, "listed": len(names), "names": _listing(names)}
+    )
 
-    * no session rows at all: every rule that reads sessions is skipped; otherwise those rules
-      are partial when some billing providers with paid lines send no sessions;
-    * no eligibility response at all: both coverage rules are skipped; otherwise coverage.lapsed is
-      partial for payers with paid lines but no response that speaks about coverage;
-    * fewer than ``outlier.min_peers`` providers with ``outlier.min_lines`` lines: the outlier
-      rule is skipped.
-    """
+
+def skipped_rules(
+    con: duckdb.DuckDBPyConnection,
+    config: RulesConfig,
+    as_of: date,
+    selected: Iterable[Rule] | None = None,
+) -> tuple[set[str], dict[str, str]]:
+    """Rules that cannot run at all (first) and the reasons for every skip, whole or partial,
+    from each rule's ``preconditions`` (rules of ``active_rules()`` unless given): the first
+    precondition that fails wholly skips the rule; else the first partial reason is the rule's.
+    Each distinct precondition is checked once (several rules share the sessions feed)."""
     whole: set[str] = set()
     reasons: dict[str, str] = {}
-    session_rules = [rule.id for rule in RULES if rule.needs == "sessions"]
-    if _scalar(con, "SELECT count(*) FROM stg.sessions") == 0:
-        for rule_id in session_rules:
-            whole.add(rule_id)
-            reasons[rule_id] = "no sessions feed: the warehouse holds no session rows"
-    else:
-        silent = _names(
-            con,
-            """
-            SELECT DISTINCT l.billing_npi FROM mart.paid_lines AS l
-            WHERE l.billing_npi NOT IN (
-                SELECT cl.billing_npi FROM mart.claim_lines AS cl
-                SEMI JOIN stg.sessions AS s ON s.claim_id = cl.claim_id
-                WHERE cl.billing_npi IS NOT NULL
-            )
-            ORDER BY 1
-            """,
-        )
-        if silent:
-            for rule_id in session_rules:
-                reasons[rule_id] = (
-                    f"partial: not evaluated for {len(silent)} billing provider(s) that send no "
-                    f"sessions feed: {_listing(silent)}"
-                )
-    if _scalar(con, "SELECT count(*) FROM mart.eligibility_checks") == 0:
-        for rule_id in ("coverage.lapsed", "coverage.unverified"):
-            whole.add(rule_id)
-            reasons[rule_id] = "no eligibility data: the warehouse holds no eligibility response"
-    else:
-        unchecked = _names(
-            con,
-            """
-            SELECT DISTINCT coalesce(l.payer_id, '(none)') FROM mart.paid_lines AS l
-            WHERE l.payer_id IS NULL OR l.payer_id NOT IN (
-                SELECT payer_id FROM mart.eligibility_checks
-                WHERE speaks_about_coverage AND payer_id IS NOT NULL
-            )
-            ORDER BY 1
-            """,
-        )
-        if unchecked:
-            reasons["coverage.lapsed"] = (
-                f"partial: not evaluated for {len(unchecked)} payer(s) with no eligibility "
-                f"response about coverage: {_listing(unchecked)}"
-            )
-    peers = _scalar(
-        con,
-        render_sql(
-            """
-            SELECT count(*) FROM (
-                SELECT rendering_npi FROM mart.paid_lines
-                WHERE code IN ('90832', '90834', '90837')
-                  AND date_of_service > {{ as_of }} - to_months({{ window }})
-                  AND date_of_service <= {{ as_of }}
-                GROUP BY rendering_npi HAVING count(*) >= {{ min_lines }}
-            )
-            """,
-            {
-                "as_of": as_of,
-                "window": config["outlier.window_months"],
-                "min_lines": config["outlier.min_lines"],
-            },
-        ),
-    )
-    if peers < config["outlier.min_peers"]:
-        whole.add("coding.high_level_outlier")
-        reasons["coding.high_level_outlier"] = (
-            f"too few peers: {peers} rendering provider(s) with at least "
-            f"{config['outlier.min_lines']} paid 90832/90834/90837 lines in the "
-            f"{config['outlier.window_months']} months to {as_of.isoformat()}; "
-            f"at least {config['outlier.min_peers']} needed"
-        )
+    checked: dict[Precondition, tuple[bool, str | None]] = {}
+    for rule in active_rules() if selected is None else selected:
+        partial: str | None = None
+        for pre in rule.preconditions:
+            if pre not in checked:
+                checked[pre] = _check(con, pre, config, as_of)
+            ok, reason = checked[pre]
+            if not ok:
+                whole.add(rule.id)
+                reasons[rule.id] = reason or "not evaluated"
+                break
+            partial = partial or reason
+        else:
+            if partial:
+                reasons[rule.id] = partial
     return whole, reasons
 
 
@@ -235,7 +239,7 @@ def run_rules(
         raise MartNotBuilt(
             f"the mart was built for {built or 'no date'}; run build_models(con, {as_of}) first"
         )
-    selected = list(rules) if rules is not None else RULES
+    selected = list(rules) if rules is not None else list(active_rules())
     months = sorted({month.replace(day=1) for month in service_months or ()})
     months_filter = (
         "l.service_month IN (" + ", ".join(f"DATE '{m.isoformat()}'" for m in months) + ")"
@@ -246,7 +250,7 @@ def run_rules(
     con.execute("BEGIN TRANSACTION")
     try:
         load_code_lists(con, config)
-        whole, reasons = skipped_rules(con, config, as_of)
+        whole, reasons = skipped_rules(con, config, as_of, selected)
         result.skipped = {rule.id: reasons[rule.id] for rule in selected if rule.id in reasons}
         if months:
             con.execute(

@@ -6,11 +6,16 @@ docstring is its documentation), so the page cannot drift from the code.
 
 from __future__ import annotations
 
-from expectations.catalog import RULES
-from expectations.config import load_config
+from collections.abc import Iterable
+
+from expectations.catalog import active_rules
+from expectations.config import RulesConfig, load_config
+from expectations.definition import Rule, fill
 
 
-def render() -> str:
+def render(rules: Iterable[Rule] | None = None) -> str:
+    """The page, for ``rules`` (``active_rules()`` when None)."""
+    chosen = tuple(active_rules() if rules is None else rules)
     config = load_config()
     parts = [
         "# The rules\n",
@@ -21,16 +26,33 @@ def render() -> str:
         "| rule | thresholds (default) | needs |",
         "| --- | --- | --- |",
     ]
-    for rule in RULES:
+    for rule in chosen:
         values = ", ".join(f"`{name}` = {config[name]!r}" for name in rule.thresholds) or "none"
         parts.append(
             f"| [`{rule.id}`](#{rule.id.replace('.', '')}) | {values} | "
             f"{rule.needs or 'claims and remittances'} |"
         )
-    for rule in RULES:
+    for rule in chosen:
         title, _, body = rule.description.strip().partition("\n")
         parts.append(f"\n## {rule.id}\n\n{title.split(': ', 1)[-1]}\n{body.rstrip()}\n")
+        skips = _skips(rule, config)
+        if skips:
+            parts.append("Not evaluated (the reason the reports give):\n\n" + skips)
     return "\n".join(parts) + "\n"
+
+
+def _skips(rule: Rule, config: RulesConfig) -> str:
+    """The rule's preconditions as the reasons it is skipped with, thresholds at their defaults
+    and what depends on the data left as ``{placeholders}``."""
+    lines: list[str] = []
+    for pre in rule.preconditions:
+        values: dict[str, object] = {name: config[name] for name in pre.threshold_names()}
+        for name in ("count", "listed", "names", "as_of"):
+            values[name] = "{" + name + "}"
+        lines.append(f"- wholly: `{fill(pre.skipped, values)}`")
+        if pre.partial_sql:
+            lines.append(f"- partly: `{fill(pre.partial, values)}`")
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from expectations.catalog import RULE_IDS, RULES, MartNotBuilt, skipped_rules
+from expectations.catalog import MartNotBuilt, active_rules, skipped_rules
 from expectations.config import RulesConfig, load_config
 from marts.models import built_as_of
 from marts.templating import sql_literal
@@ -102,7 +102,7 @@ def rule_checks(
     """
     months = _months_filter(service_months)
     checks: list[SqlCheck] = []
-    for rule in RULES:
+    for rule in active_rules():
         reason = skipped.get(rule.id)
         if rule.id in not_evaluated:
             checks.append(
@@ -155,8 +155,8 @@ def guard_checks(as_of: date, service_months: Iterable[date] | None = None) -> l
         SqlCheck(
             "findings: rule in the catalog",
             f"SELECT claim_id, line_number, rule FROM {FINDINGS} "
-            f"WHERE rule NOT IN ({', '.join(sql_literal(rule_id) for rule_id in RULE_IDS)})",
-            "Every finding names a rule of expectations.catalog.RULE_IDS.",
+            f"WHERE rule NOT IN ({', '.join(sql_literal(rule.id) for rule in active_rules())})",
+            "Every finding names a rule of the catalog (expectations.catalog.active_rules).",
         ),
         SqlCheck(
             "findings: exposure between 0 and net paid",
@@ -202,7 +202,7 @@ class RulesSuiteResult(SuiteResult):
             rule.id: None
             if self.rule_status(rule.id) in ("skipped", "error")
             else self.by_name()[rule.id].unexpected_count
-            for rule in RULES
+            for rule in active_rules()
         }
 
     @property

@@ -151,12 +151,12 @@ def rules_skipped(
 ) -> dict[str, str]:
     """The rules skipped (wholly or partly) on the marts built for ``as_of``, and why: what
     ``run_rules`` reports, without evaluating anything."""
-    from expectations.catalog import RULES, skipped_rules
+    from expectations.catalog import active_rules, skipped_rules
     from expectations.config import load_config
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         _, reasons = skipped_rules(con, load_config(overrides), as_of)
-    return {rule.id: reasons[rule.id] for rule in RULES if rule.id in reasons}
+    return {rule.id: reasons[rule.id] for rule in active_rules() if rule.id in reasons}
 
 
 def _evaluate_months(
@@ -211,10 +211,11 @@ def write_reports(
 @task(name="write-audit", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def write_audit(db: Path, out_dir: Path, scope: Scope, as_of: date, lock_wait: float) -> dict:
     """audit.json, audit.csv, audit.html and the ``audit`` key of exposure.json (audit mode)."""
+    from flows.handover import report_rules
     from reporting.audit import write_audit as write_audit_files
 
     with open_warehouse(db, read_only=False, wait_seconds=lock_wait) as con:
-        return write_audit_files(con, out_dir, scope=scope, as_of=as_of).audit
+        return write_audit_files(con, out_dir, scope=scope, as_of=as_of, rules=report_rules()).audit
 
 
 @task(name="publish-artifacts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

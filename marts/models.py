@@ -4,6 +4,9 @@ Each model is one file in ``marts/sql`` (``mart_<table>.sql``) holding one
 ``CREATE OR REPLACE TABLE mart.<table>`` statement. ``build_models`` runs them in dependency order
 inside one transaction, so readers see either the previous build or the new one, never a mix.
 
+``sql/macros.sql`` (scalar macros the rules share, such as ``mart.downcode_exposure``) runs first
+in the same transaction.
+
 SQL files take parameters as ``{{ name }}`` placeholders, filled by ``marts.templating``.
 """
 
@@ -36,6 +39,8 @@ MODELS: tuple[str, ...] = (
     "mart_build_info",
 )
 
+MACROS = "macros.sql"
+
 
 def model_sql(name: str, as_of: date) -> str:
     """The rendered SQL of one model."""
@@ -50,6 +55,7 @@ def build_models(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
     """
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute((MODELS_DIR / MACROS).read_text())
         for name in MODELS:
             con.execute(model_sql(name, as_of))
         con.execute("COMMIT")

@@ -33,7 +33,7 @@ from reporting.extrapolation import DEFAULT_BOUNDS, estimate, stratum_index
 from reporting.files import write_text
 from reporting.json_report import money, to_json
 from reporting.queries import define_window_lines
-from reporting.reasons import explain
+from reporting.rulebook import RuleBook
 from reporting.scope import Scope
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -183,7 +183,7 @@ def verdict(lines: Sequence[Mapping[str, Any]]) -> str:
 
 
 def audit_claims(
-    con: duckdb.DuckDBPyConnection, scope: Scope, claim_ids: Sequence[str]
+    con: duckdb.DuckDBPyConnection, scope: Scope, claim_ids: Sequence[str], rules: RuleBook
 ) -> list[dict[str, Any]]:
     """One entry per audited claim id (sorted), with its lines, findings, documentation,
     eligibility responses around the dates of service and verdict."""
@@ -217,7 +217,7 @@ def audit_claims(
                             "rule": f["rule"],
                             "exposure": money(f["exposure"]),
                             "time_barred": bool(f["time_barred"]),
-                            "reason": explain(
+                            "reason": rules.explain(
                                 f["rule"], json.loads(f["evidence"]) if f["evidence"] else {}
                             ),
                         }
@@ -261,12 +261,13 @@ def build_audit(
     scope: Scope,
     as_of: date,
     *,
+    rules: RuleBook,
     bounds: Sequence[Decimal] = DEFAULT_BOUNDS,
 ) -> dict[str, Any]:
     """The audit.json dict for a backfill scope with claim ids (JSON-ready)."""
     if scope.start is None or scope.end is None or scope.claim_ids is None:
         raise ValueError("an audit needs a backfill scope with a window and claim ids")
-    claims = audit_claims(con, scope, scope.claim_ids)
+    claims = audit_claims(con, scope, scope.claim_ids, rules)
     frame_rows = _rows(con, _FRAME, _params(scope, scope.claim_ids))
     frame = {row["claim_id"]: Decimal(row["net_paid"]) for row in frame_rows}
     sample = {
@@ -372,12 +373,13 @@ def write_audit(
     *,
     scope: Scope,
     as_of: date,
+    rules: RuleBook,
     bounds: Sequence[Decimal] = DEFAULT_BOUNDS,
 ) -> AuditPaths:
     """Write audit.json, audit.csv and audit.html into ``out_dir`` (a backfill report folder already
     written by ``reporting.write_reports``) and add ``audit`` to its exposure.json.
     Each file is replaced atomically; exposure.json is rewritten last."""
-    audit = build_audit(con, scope, as_of, bounds=bounds)
+    audit = build_audit(con, scope, as_of, rules=rules, bounds=bounds)
     paths = AuditPaths(out_dir / "audit.json", out_dir / "audit.csv", out_dir / "audit.html", audit)
     write_text(paths.audit_csv, audit_csv_text(audit))
     write_text(paths.audit_html, render_audit_html(audit))

@@ -25,7 +25,6 @@ import duckdb
 from loading import ledger
 from reporting.json_report import money
 from reporting.queries import rows, scoped_tables
-from reporting.reasons import explain
 from reporting.rulebook import RuleBook
 from reporting.scope import Scope
 
@@ -200,7 +199,7 @@ def peer_stats(shares: list[dict[str, Any]], config: Mapping[str, Any]) -> PeerS
 
 
 def top_lines_from_tables(
-    con: duckdb.DuckDBPyConnection, limit: int = TOP_LINES
+    con: duckdb.DuckDBPyConnection, rules: RuleBook, limit: int = TOP_LINES
 ) -> list[dict[str, Any]]:
     """The lines to fix first (largest open exposure), each with its findings in plain words."""
     lines = rows(con, "top_lines", {"limit": limit})
@@ -212,7 +211,7 @@ def top_lines_from_tables(
             {
                 "rule": finding["rule"],
                 "exposure": money(finding["exposure"]),
-                "reason": explain(finding["rule"], evidence),
+                "reason": rules.explain(finding["rule"], evidence),
             }
         )
     return [
@@ -234,13 +233,13 @@ def top_lines_from_tables(
 
 
 def details_from_tables(
-    con: duckdb.DuckDBPyConnection, config: Mapping[str, Any], *, top: int = TOP_LINES
+    con: duckdb.DuckDBPyConnection, rules: RuleBook, *, top: int = TOP_LINES
 ) -> ReportDetails:
     shares = rows(con, "provider_shares")
     recoupments = rows(con, "recoupments", {"limit": RECOUPMENTS_SHOWN})
     total = con.execute("SELECT count(*) FROM report_recoupments").fetchone()
     return ReportDetails(
-        top_lines=top_lines_from_tables(con, top),
+        top_lines=top_lines_from_tables(con, rules, top),
         recoupments=[
             {
                 "kind": row["kind"],
@@ -254,7 +253,7 @@ def details_from_tables(
         ],
         recoupments_total=int(total[0]) if total else 0,
         provider_shares=[{**row, "share_90837": _share(row["share_90837"])} for row in shares],
-        peer_stats=peer_stats(shares, config),
+        peer_stats=peer_stats(shares, rules.thresholds),
         unmatched_by_reason=[
             {**row, "amount": money(row["amount"])} for row in rows(con, "unmatched_by_reason")
         ],

@@ -7,22 +7,27 @@ marts (docs/architecture.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+Evidence = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class RuleBook:
-    """Every rule id, in catalog order, with its one-line title; and the run's thresholds.
+    """Every rule id, in catalog order, with its one-line title; the run's thresholds; and how
+    each rule's evidence reads in plain words.
 
     ``titles`` gives the rows of the "by rule" figures (a rule with no finding shows zero);
     ``thresholds`` is the run's rule configuration, of which the reports read the outlier window
-    and cut-offs (``outlier.*``) to scope the peer chart the way the rule did.
+    and cut-offs (``outlier.*``) to scope the peer chart the way the rule did; ``reasons`` maps a
+    rule id to its ``explain`` (the rule's own, handed over with it).
     """
 
     titles: Mapping[str, str]
     thresholds: Mapping[str, Any]
+    reasons: Mapping[str, Callable[[Evidence], str]] = field(default_factory=dict)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -32,3 +37,15 @@ class RuleBook:
     def title(self, rule: str) -> str:
         """The rule's title, or its id when the book does not know it."""
         return self.titles.get(rule, rule)
+
+    def explain(self, rule: str, evidence: Evidence) -> str:
+        """One sentence saying why ``rule`` fired, from its evidence ("note documents 37 minutes;
+        90834 needs 38"). An unknown rule or missing values fall back to the rule id, never to an
+        error: the report must render whatever the rules write."""
+        writer = self.reasons.get(rule)
+        if writer is None:
+            return rule
+        try:
+            return writer(evidence)
+        except (KeyError, TypeError, ValueError):
+            return rule

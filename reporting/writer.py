@@ -64,7 +64,7 @@ def write_reports(
         summary = summary_from_tables(
             con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
         )
-        details = details_from_tables(con, rules.thresholds)
+        details = details_from_tables(con, rules)
         write_findings_parquet(con, paths.findings_parquet)
         write_findings_csv(con, paths.findings_csv)
     write_text(paths.index_html, render_html(summary, details, rules.titles))

@@ -148,7 +148,7 @@ def test_audit_of_the_demo_agrees_with_the_findings(evaluated_demo: Path, tmp_pa
             payer_id="MCRDM",
             claim_ids=sampled,
         )
-        audit = build_audit(con, scope, DEMO_AS_OF)
+        audit = build_audit(con, scope, DEMO_AS_OF, rules=report_rules())
         exposure = dict(
             con.execute(
                 "SELECT claim_id, sum(open_exposure) FROM mart.line_exposure "
@@ -158,7 +158,7 @@ def test_audit_of_the_demo_agrees_with_the_findings(evaluated_demo: Path, tmp_pa
         )
         folder = tmp_path / "report"
         write_reports(con, folder, as_of=DEMO_AS_OF, scope=scope, skipped={}, rules=report_rules())
-        write_audit(con, folder, scope=scope, as_of=DEMO_AS_OF)
+        write_audit(con, folder, scope=scope, as_of=DEMO_AS_OF, rules=report_rules())
     by_id = {claim["claim_id"]: claim for claim in audit["claims"]}
     assert by_id["UNKNOWN-1"]["verdict"] == "not_found"
     assert sum(audit["verdicts"].values()) == len(sampled)

@@ -28,7 +28,7 @@ def report() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         kit.con, as_of=AS_OF, scope=scope, skipped=result.skipped, rules=report_rules()
     )
     with scoped_tables(kit.con, scope, AS_OF, load_config()):
-        top = top_lines_from_tables(kit.con)
+        top = top_lines_from_tables(kit.con, report_rules())
     return summary, top
 
 

@@ -44,7 +44,8 @@ def test_every_spec_rule_is_defined_once_with_a_description_and_a_renderable_que
     assert len(RULES) == len({rule.id for rule in RULES})
     rule_files = sorted(path.stem for path in RULES_DIR.glob("*.py") if path.stem != "__init__")
     assert rule_files == sorted(rule.id.replace(".", "_") for rule in RULES)
-    assert {rule.id for rule in RULES} == SPEC_RULE_IDS
+    assert {rule.id for rule in RULES} >= SPEC_RULE_IDS  # the SPEC's, and any added since
+    assert [rule.order for rule in RULES] == sorted({rule.order for rule in RULES})
     config = load_config()
     kit = new_kit()
     kit.build()
@@ -281,3 +282,37 @@ def test_result_counts_and_gross_exposure_per_rule() -> None:
     assert result.counts[TIME] == 1 and result.counts[NOTE] == 1
     assert result.exposure[TIME] == money("150.00")
     assert result.findings == 2
+
+
+def test_the_downcode_exposure_is_one_macro_the_three_downcode_rules_use() -> None:
+    users = sorted(rule.id for rule in RULES if "mart.downcode_exposure(" in rule.template)
+    assert users == [
+        "coding.high_level_outlier",
+        "coding.time_unsupported",
+        "necessity.no_step_down",
+    ]
+    for rule in RULES:  # nobody writes the formula again
+        assert "net_paid - a.allowed_amount" not in rule.template, rule.id
+    kit = new_kit()
+    kit.build()
+    assert kit.con.execute(
+        "SELECT mart.downcode_exposure(150.00, 98.00), mart.downcode_exposure(60.00, 98.00), "
+        "mart.downcode_exposure(60.00, NULL)"
+    ).fetchone() == (money("52.00"), money("0.00"), money("60.00"))
+
+
+def test_preconditions_are_the_rules_own_data() -> None:
+    by_id = {rule.id: rule for rule in RULES}
+    sessions = {rule.id for rule in RULES if rule.needs == "sessions"}
+    assert sessions == {
+        "coding.time_unsupported",
+        "documentation.time_missing",
+        "documentation.note_missing",
+        "documentation.late_signature",
+        "necessity.no_step_down",
+    }
+    lapsed, unverified = by_id["coverage.lapsed"], by_id["coverage.unverified"]
+    assert lapsed.needs == unverified.needs == "eligibility"
+    assert lapsed.preconditions[0].partial_sql and not unverified.preconditions[0].partial_sql
+    (peers,) = by_id["coding.high_level_outlier"].preconditions
+    assert peers.needs is None and peers.at_least == "outlier.min_peers"

@@ -113,9 +113,14 @@ def test_gx_evaluated_every_check_it_was_meant_to(validated: Validated) -> None:
 
 
 def test_per_rule_results_equal_the_catalog_counts(validated: Validated) -> None:
-    assert validated.rules.counts == EXPECTED_COUNTS
+    # a rule not named here (added since) finds nothing in this scenario
+    found = {rule_id: n for rule_id, n in validated.rules.counts.items() if n}
+    assert found == {rule_id: n for rule_id, n in EXPECTED_COUNTS.items() if n}
+    assert set(EXPECTED_COUNTS) <= set(validated.rules.counts)
     counts = validated.suite.rule_counts()
-    assert {rule_id: n for rule_id, n in counts.items() if n is not None} == EXPECTED_COUNTS
+    assert {rule_id: n for rule_id, n in counts.items() if n is not None} == (
+        validated.rules.counts
+    )
     for rule in RULES:
         check = validated.suite.by_name()[rule.id]
         assert check.description == rule.description or rule.id in WHOLLY_SKIPPED

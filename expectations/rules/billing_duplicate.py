@@ -9,6 +9,23 @@ Exposure: net paid of every copy after the first (ordered by first payment date,
 then line number).
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("billing.duplicate", __doc__)
+from expectations.definition import Evidence, Rule
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    return (
+        f"same service already paid on claim {e.get('kept_claim_id')} "
+        f"line {e.get('kept_line_number')} (first paid {e.get('kept_first_payment_date')})"
+    )
+
+
+RULE = Rule.define(
+    "billing.duplicate",
+    __doc__,
+    source=__file__,
+    order=100,
+    explain=explain,
+)

@@ -11,6 +11,26 @@ E/M) has drawn OIG audits and a False Claims Act settlement.
 Exposure: net paid of the add-on line.
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("coding.addon_without_primary", __doc__)
+from expectations.definition import Evidence, Rule
+from expectations.words import codes
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    if e.get("forbidden_codes_found"):
+        return (
+            f"add-on {e.get('addon_code')} billed with {codes(e['forbidden_codes_found'])}, "
+            "which it may not accompany"
+        )
+    return f"add-on {e.get('addon_code')} with no paid primary code that day"
+
+
+RULE = Rule.define(
+    "coding.addon_without_primary",
+    __doc__,
+    source=__file__,
+    order=70,
+    explain=explain,
+)

@@ -15,7 +15,45 @@ Exposure: for each such 90837 line, net paid minus the payer's allowed amount fo
 below 0; the whole net paid when 90834 has no allowed amount).
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
+
+from expectations.definition import Evidence, Precondition, Rule
+
+# Skipped when too few rendering providers have enough paid 90832/90834/90837 lines in the window
+# to be scored (the peers the z-score is computed over).
+_PEERS = Precondition(
+    needs=None,
+    count_sql="""
+        SELECT count(*) FROM (
+            SELECT rendering_npi FROM mart.paid_lines
+            WHERE code IN ('90832', '90834', '90837')
+              AND date_of_service > {{ as_of }} - to_months({{ outlier.window_months }})
+              AND date_of_service <= {{ as_of }}
+            GROUP BY rendering_npi HAVING count(*) >= {{ outlier.min_lines }}
+        )
+    """,
+    at_least="outlier.min_peers",
+    skipped=(
+        "too few peers: {count} rendering provider(s) with at least {outlier.min_lines} paid "
+        "90832/90834/90837 lines in the {outlier.window_months} months to {as_of}; "
+        "at least {outlier.min_peers} needed"
+    ),
+)
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    try:
+        share = f"{float(e['share_90837']):.0%}"
+        median = f"{float(e['peer_median_share']):.0%}"
+        z = f"{float(e['robust_z']):.1f}"
+    except (KeyError, TypeError, ValueError):
+        return "provider bills 90837 far more often than peers"
+    return (
+        f"provider bills 90837 for {share} of {e.get('lines')} sessions; "
+        f"peers' median {median} (robust z {z})"
+    )
+
 
 RULE = Rule.define(
     "coding.high_level_outlier",
@@ -29,4 +67,8 @@ RULE = Rule.define(
         "outlier.mad_scale",
         "outlier.mean_ad_scale",
     ),
+    source=__file__,
+    order=110,
+    explain=explain,
+    preconditions=(_PEERS,),
 )

@@ -61,10 +61,7 @@ SELECT
     w.claim_id,
     w.line_number,
     'coding.high_level_outlier' AS rule,
-    CAST(CASE
-        WHEN a.allowed_amount IS NULL THEN w.net_paid
-        ELSE greatest(w.net_paid - a.allowed_amount, 0)
-    END AS DECIMAL(18,2)) AS exposure,
+    CAST(mart.downcode_exposure(w.net_paid, a.allowed_amount) AS DECIMAL(18,2)) AS exposure,
     CAST(json_object(
         'rendering_npi', o.rendering_npi,
         'lines', o.lines,

@@ -10,6 +10,25 @@ Exposure: net paid of every such line except the highest-paid one (ties keep the
 id, line number).
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("coding.multiple_timed_codes", __doc__)
+from expectations.definition import Evidence, Rule
+from expectations.words import codes
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    return (
+        f"{codes(e.get('codes_that_day'))} billed the same day; only one is allowed "
+        f"(kept {e.get('kept_code')} on claim {e.get('kept_claim_id')} "
+        f"line {e.get('kept_line_number')})"
+    )
+
+
+RULE = Rule.define(
+    "coding.multiple_timed_codes",
+    __doc__,
+    source=__file__,
+    order=80,
+    explain=explain,
+)

@@ -12,11 +12,36 @@ minutes support (never below 0; allowed amount from ref.fee_schedule, payer row 
 whole net paid under 16 minutes or when that code has no allowed amount.
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
+
+from expectations.definition import Evidence, Rule
+from expectations.preconditions import SESSIONS
+from expectations.words import money
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    text = (
+        f"note documents {e.get('minutes')} minutes; {e.get('code')} needs {e.get('code_minimum')}"
+    )
+    if e.get("supported_code"):
+        text += f" (supports {e['supported_code']}"
+        if e.get("allowed_amount") is not None:
+            text += f", allowed {money(e['allowed_amount'])}"
+        elif e.get("priced") is False:
+            text += ", which has no allowed amount"
+        text += ")"
+    else:
+        text += " (too short for any timed code)"
+    return text
+
 
 RULE = Rule.define(
     "coding.time_unsupported",
     __doc__,
     thresholds=("coding.timed_minutes",),
-    needs="sessions",
+    source=__file__,
+    order=30,
+    explain=explain,
+    preconditions=(SESSIONS,),
 )

@@ -30,10 +30,8 @@ SELECT
     x.claim_id,
     x.line_number,
     'coding.time_unsupported' AS rule,
-    CAST(CASE
-        WHEN s.supported_code IS NULL OR a.allowed_amount IS NULL THEN x.net_paid
-        ELSE greatest(x.net_paid - a.allowed_amount, 0)
-    END AS DECIMAL(18,2)) AS exposure,
+    -- no supported code: no allowed amount either, so the whole net paid
+    CAST(mart.downcode_exposure(x.net_paid, a.allowed_amount) AS DECIMAL(18,2)) AS exposure,
     CAST(json_object(
         'code', x.code,
         'minutes', x.minutes,

@@ -11,6 +11,22 @@ Why payers care: units above the MUE are denied or recouped (Novitas denies unit
 Exposure: net paid x (units - limit) / units, rounded to cents (half to even).
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("coding.units_over_limit", __doc__)
+from expectations.definition import Evidence, Rule
+from expectations.words import number
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    units, limit = number(e.get("units")), number(e.get("max_units_per_day"))
+    return f"{units} units of {e.get('code')}; limit {limit} a day"
+
+
+RULE = Rule.define(
+    "coding.units_over_limit",
+    __doc__,
+    source=__file__,
+    order=90,
+    explain=explain,
+)

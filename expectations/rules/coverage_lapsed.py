@@ -11,6 +11,48 @@ Why payers care: a payer that learns coverage had ended reverses the claim (CLP0
 Exposure: net paid.
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("coverage.lapsed", __doc__, needs="eligibility")
+from dataclasses import replace
+
+from expectations.definition import Evidence, Rule
+from expectations.preconditions import ELIGIBILITY
+
+# Besides any eligibility response at all: not evaluated for the payers with paid lines but no
+# response that speaks about coverage.
+_UNCHECKED_PAYERS = """
+    SELECT DISTINCT coalesce(l.payer_id, '(none)') FROM mart.paid_lines AS l
+    WHERE l.payer_id IS NULL OR l.payer_id NOT IN (
+        SELECT payer_id FROM mart.eligibility_checks
+        WHERE speaks_about_coverage AND payer_id IS NOT NULL
+    )
+    ORDER BY 1
+"""
+_PARTIAL = (
+    "partial: not evaluated for {listed} payer(s) with no eligibility response about coverage: "
+    "{names}"
+)
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    status = e.get("status_on_date") or "no active coverage"
+    text = f"no active coverage on {e.get('date_of_service')} ({status}"
+    if e.get("decided_by_check_date"):
+        text += f", per the eligibility response of {e['decided_by_check_date']}"
+    text += ")"
+    if e.get("covered_until"):
+        text += f"; coverage ended {e['covered_until']}"
+    if e.get("covered_from"):
+        text += f"; coverage began {e['covered_from']}"
+    return text
+
+
+RULE = Rule.define(
+    "coverage.lapsed",
+    __doc__,
+    source=__file__,
+    order=10,
+    explain=explain,
+    preconditions=(replace(ELIGIBILITY, partial_sql=_UNCHECKED_PAYERS, partial=_PARTIAL),),
+)

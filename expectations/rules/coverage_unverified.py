@@ -11,11 +11,28 @@ where a retroactive termination lands. Not money by itself.
 Exposure: 0 (a warning).
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
+
+from expectations.definition import Evidence, Rule
+from expectations.preconditions import ELIGIBILITY
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    if not e.get("last_check_on_or_before"):
+        return "eligibility never checked on or before the session"
+    return (
+        f"last eligibility check {e['last_check_on_or_before']}, "
+        f"{e.get('days_since_check')} days before the session (limit {e.get('max_days')})"
+    )
+
 
 RULE = Rule.define(
     "coverage.unverified",
     __doc__,
     thresholds=("coverage.unverified_days",),
-    needs="eligibility",
+    source=__file__,
+    order=20,
+    explain=explain,
+    preconditions=(ELIGIBILITY,),
 )

@@ -9,11 +9,26 @@ look written for the audit; alone they rarely cost the payment.
 Exposure: 0 (a warning).
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
+
+from expectations.definition import Evidence, Rule
+from expectations.preconditions import SESSIONS
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    return (
+        f"note signed {e.get('days_to_signature')} days after the session "
+        f"(limit {e.get('max_days')})"
+    )
+
 
 RULE = Rule.define(
     "documentation.late_signature",
     __doc__,
     thresholds=("documentation.late_signature_days",),
-    needs="sessions",
+    source=__file__,
+    order=60,
+    explain=explain,
+    preconditions=(SESSIONS,),
 )

@@ -9,6 +9,24 @@ the whole payment is recouped (and extrapolated).
 Exposure: net paid.
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("documentation.note_missing", __doc__, needs="sessions")
+from expectations.definition import Evidence, Rule
+from expectations.preconditions import SESSIONS
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    if e.get("session_row"):
+        return "session note not signed"
+    return "no session note for this claim"
+
+
+RULE = Rule.define(
+    "documentation.note_missing",
+    __doc__,
+    source=__file__,
+    order=50,
+    explain=explain,
+    preconditions=(SESSIONS,),
+)

@@ -9,6 +9,22 @@ Why payers care: time not documented was the largest failure in the OIG's 2023 p
 Exposure: net paid.
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("documentation.time_missing", __doc__, needs="sessions")
+from expectations.definition import Evidence, Rule
+from expectations.preconditions import SESSIONS
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    return f"session note gives no minutes for timed code {e.get('code')}"
+
+
+RULE = Rule.define(
+    "documentation.time_missing",
+    __doc__,
+    source=__file__,
+    order=40,
+    explain=explain,
+    preconditions=(SESSIONS,),
+)

@@ -11,11 +11,34 @@ Exposure: net paid minus the payer's allowed amount for 90834 (never below 0; th
 when 90834 has no allowed amount).
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from expectations.definition import Evidence, Rule
+from expectations.preconditions import SESSIONS
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    sessions = e.get("earlier_scored_sessions")
+    if isinstance(sessions, list):
+        dates = [str(s.get("date_of_service")) for s in sessions if isinstance(s, Mapping)]
+        earlier = f"last {len(sessions)} scored sessions ({', '.join(dates)})"
+    else:
+        earlier = f"last {sessions} scored sessions"
+    return (
+        f"{earlier} all scored below {e.get('score_threshold')} "
+        f"(highest {e.get('highest_score')}): a 90834 would do"
+    )
+
 
 RULE = Rule.define(
     "necessity.no_step_down",
     __doc__,
     thresholds=("step_down.sessions", "step_down.score"),
-    needs="sessions",
+    source=__file__,
+    order=120,
+    explain=explain,
+    preconditions=(SESSIONS,),
 )

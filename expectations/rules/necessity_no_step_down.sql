@@ -36,10 +36,7 @@ SELECT
     l.claim_id,
     l.line_number,
     'necessity.no_step_down' AS rule,
-    CAST(CASE
-        WHEN a.allowed_amount IS NULL THEN l.net_paid
-        ELSE greatest(l.net_paid - a.allowed_amount, 0)
-    END AS DECIMAL(18,2)) AS exposure,
+    CAST(mart.downcode_exposure(l.net_paid, a.allowed_amount) AS DECIMAL(18,2)) AS exposure,
     CAST(json_object(
         'date_of_service', l.date_of_service,
         'earlier_scored_sessions', r.sessions,

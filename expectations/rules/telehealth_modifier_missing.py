@@ -11,6 +11,23 @@ without it the claim misstates the service and is recouped.
 Exposure: net paid.
 """
 
-from expectations.definition import Rule
+from __future__ import annotations
 
-RULE = Rule.define("telehealth.modifier_missing", __doc__)
+from expectations.definition import Evidence, Rule
+
+
+def explain(e: Evidence) -> str:
+    """The finding in plain words, from its evidence."""
+    return (
+        f"telehealth (place of service {e.get('place_of_service')}) without modifier "
+        f"{'/'.join(str(m) for m in e.get('accepted_modifiers') or []) or '95'}"
+    )
+
+
+RULE = Rule.define(
+    "telehealth.modifier_missing",
+    __doc__,
+    source=__file__,
+    order=130,
+    explain=explain,
+)
