@@ -28,17 +28,11 @@ if str(ROOT) not in sys.path:
 
 from loading.x12 import read_x12  # noqa: E402
 from warehouse.connection import insert_tables, open_warehouse  # noqa: E402
+from warehouse.money import amount_text as money  # noqa: E402
 
 CODES = ["90832", "90834", "90837", "90791", "90785", "90846", "90847", "99213"]
 CHARGES = {"90832": 9000, "90834": 13000, "90837": 18000, "90791": 20000, "90785": 2500,
            "90846": 12000, "90847": 12500, "99213": 11000}  # fmt: skip
-
-
-def money(cents: int) -> str:
-    """Cents as an X12 amount ("-12.34")."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
 def _claim(rng: random.Random, number: int, reversal: bool) -> tuple[list[str], int]:

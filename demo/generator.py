@@ -31,7 +31,7 @@ from demo.context import Context
 from demo.payments import next_weekday
 from demo.records import ClientTruth, ProviderAdjustment
 from demo.simulate import simulate_client
-from demo.x12_writers import money
+from warehouse.money import amount_text
 
 OUTLIER_RULE = "coding.high_level_outlier"
 UNKNOWN_CLAIM = "PCX00000001"
@@ -78,7 +78,7 @@ def _key_row(writer: Any, f: Finding) -> None:
             f.claim_id,
             f.line_number,
             f.rule,
-            money(f.exposure),
+            amount_text(f.exposure),
             str(f.time_barred).lower(),
             f.claim_key,
         ]

@@ -17,9 +17,9 @@ from demo.x12_writers import (
     claim_transaction,
     eligibility_transaction,
     interchange,
-    money,
     remittance_transaction,
 )
+from warehouse.money import amount_text
 
 CLAIMS_PER_TRANSACTION = 150
 SESSIONS_HEADER = ["claim_id", "line_number", "minutes", "note_signed_at", "phq9", "gad7"]
@@ -188,4 +188,4 @@ def write_reference(out: Path) -> None:
         writer.writerow(["payer_id", "code", "allowed_amount"])
         for (payer_id, code), cents in sorted(pr.fee_schedule().items()):
             if payer_id != "*":
-                writer.writerow([payer_id, code, money(cents)])
+                writer.writerow([payer_id, code, amount_text(cents)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from demo.npi import make_npi
+from loading.npi import make_npi
 
 #: Default allowed amounts in cents (the ``*`` rows of the fee schedule).
 BASE_FEES: dict[str, int] = {

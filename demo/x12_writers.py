@@ -11,17 +11,10 @@ from datetime import date, datetime
 
 from demo import practice as pr
 from demo.records import ACTIVE, Claim, ProviderAdjustment, RemitClaim, Response
+from warehouse.money import amount_text
 
-Segment = list[str]
 SUBMITTER = "DEMOPRACTICE"
 CLEARINGHOUSE = "DEMOCLEARING"
-
-
-def money(cents: int) -> str:
-    """X12 decimal for an amount in cents (exact, no floating point)."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
 
 
 def d8(day: date) -> str:
@@ -103,7 +96,7 @@ def claim_transaction(claims: Sequence[Claim], st: int, submitted: date) -> list
             seg(
                 "CLM",
                 claim.claim_id,
-                money(sum(ln.charge for ln in claim.lines)),
+                amount_text(sum(ln.charge for ln in claim.lines)),
                 "",
                 "",
                 f"{claim.place_of_service}:B:1",
@@ -129,7 +122,7 @@ def claim_transaction(claims: Sequence[Claim], st: int, submitted: date) -> list
             pos = ln.place_of_service if ln.line_number % 2 == 0 or ln.modifiers else ""
             out += [
                 seg("LX", ln.line_number),
-                seg("SV1", procedure, money(ln.charge), "UN", ln.units, pos, "", "1"),
+                seg("SV1", procedure, amount_text(ln.charge), "UN", ln.units, pos, "", "1"),
                 seg("DTP", "472", "D8", d8(ln.date_of_service)),
             ]
             if ln.line_control:
@@ -218,7 +211,7 @@ def remittance_transaction(
         bpr = seg(
             "BPR",
             "I",
-            money(total),
+            amount_text(total),
             "C",
             "ACH",
             "CCP",
@@ -235,7 +228,7 @@ def remittance_transaction(
             d8(pay_date),
         )
     else:
-        bpr = seg("BPR", "H", money(0), "C", "NON", *[""] * 11, d8(pay_date))
+        bpr = seg("BPR", "H", amount_text(0), "C", "NON", *[""] * 11, d8(pay_date))
     out = [
         seg("ST", "835", control),
         bpr,
@@ -261,9 +254,9 @@ def remittance_transaction(
                 "CLP",
                 ev.claim_id,
                 ev.status,
-                money(charge),
-                money(paid),
-                money(patient_share),
+                amount_text(charge),
+                amount_text(paid),
+                amount_text(patient_share),
                 "MB" if payer.filing_indicator == "MB" else "12",
                 ev.payer_control,
                 ev.place_of_service,
@@ -276,15 +269,15 @@ def remittance_transaction(
             procedure = ":".join(("HC", ln.code, *ln.modifiers))
             units = "" if ln.units == 1 else ln.units
             out += [
-                seg("SVC", procedure, money(ln.charge), money(ln.paid), "", units),
+                seg("SVC", procedure, amount_text(ln.charge), amount_text(ln.paid), "", units),
                 seg("DTM", "472", d8(ln.date_of_service)),
             ]
-            out += [seg("CAS", a.group, a.reason, money(a.amount)) for a in ln.adjustments]
+            out += [seg("CAS", a.group, a.reason, amount_text(a.amount)) for a in ln.adjustments]
             if ln.line_control:
                 out.append(seg("REF", "6R", ln.line_control))
     for start in range(0, len(adjustments), 6):
         pairs: list[str] = []
         for adj in adjustments[start : start + 6]:
-            pairs += [f"{adj.reason}:{adj.reference}", money(adj.amount)]
+            pairs += [f"{adj.reason}:{adj.reference}", amount_text(adj.amount)]
         out.append(seg("PLB", payee_npi, f"{pay_date.year}1231", *pairs))
     return _close(out, control)

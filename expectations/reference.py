@@ -19,7 +19,6 @@ from expectations.mue import read_mue
 from warehouse.connection import insert_arrow
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
-CODE_LIST_TABLES = ("ref.timed_codes", "ref.addon_primaries", "ref.unit_limits", "ref.telehealth")
 
 
 def read_code_list(path: Path) -> pl.DataFrame:

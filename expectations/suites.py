@@ -46,8 +46,10 @@ reports are those of ``mart.findings`` (the tests check them against ``run_rules
 Where results go: with ``gx_root`` (the flows pass ``<reports>/gx/``; a GX file project is created
 there when missing) the suites, checkpoint and validation results are kept under it and, with
 ``build_docs``, Data Docs are rebuilt at ``<gx_root>/uncommitted/data_docs/local_site/index.html``
-(``RulesSuiteResult.docs_index``). With ``gx_root=None`` the GX context is ephemeral and nothing
-is written. Great Expectations is imported inside the functions (about 5 s), never at import.
+(``RulesSuiteResult.docs_index``); each suite keeps its newest ``gx.keep_runs`` runs
+(``defaults.toml``, 30; ``warehouse.gx_suites.prune_results``). With ``gx_root=None`` the GX
+context is ephemeral and nothing is written. Great Expectations is imported inside the functions
+(about 5 s), never at import.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from expectations.catalog import MartNotBuilt, active_rules, skipped_rules
 from expectations.config import RulesConfig, load_config
 from marts.models import built_as_of
 from marts.templating import sql_literal
-from warehouse.gx_suites import Check, SqlCheck, SuiteResult, validate
+from warehouse.gx_suites import DEFAULT_KEEP_RUNS, Check, SqlCheck, SuiteResult, validate
 
 if TYPE_CHECKING:
     import duckdb
@@ -253,6 +255,7 @@ def validate_rules(
         build_docs=build_docs,
         con=con,
         sample_rows=sample_rows,
+        keep_runs=config["gx.keep_runs"],
     )
     return RulesSuiteResult(
         suite_name=result.suite_name,
@@ -275,11 +278,12 @@ def validate_staging(
     gx_root: Path | None,
     build_docs: bool,
     sample_rows: int = 20,
+    keep_runs: int = DEFAULT_KEEP_RUNS,
 ) -> SuiteResult:
     """The structural checks (``loading.structural``, the same definitions that gate each
     file) over everything staged, as a second GX suite: gating checks pass by construction (a
     file that failed one was never loaded), so what shows here are the warnings, such as NPIs
-    whose check digit is wrong."""
+    whose check digit is wrong. ``keep_runs``: runs of each suite kept under ``gx_root``."""
     from loading.structural import structural_checks
 
     return validate(
@@ -290,4 +294,5 @@ def validate_staging(
         build_docs=build_docs,
         con=con,
         sample_rows=sample_rows,
+        keep_runs=keep_runs,
     )

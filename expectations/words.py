@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from warehouse.money import dollars
+
 
 def money(value: Any) -> str:
-    """``$1,234.50``, or ``?`` when ``value`` is not a number."""
-    try:
-        return f"${float(value):,.2f}"
-    except (TypeError, ValueError):
-        return "?"
+    """``$1,234.50``, or ``?`` when ``value`` is not a number (``warehouse.money.dollars``)."""
+    return dollars(value, missing="?")
 
 
 def codes(values: Any) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from warehouse.money import dollars
+
 if TYPE_CHECKING:
     from flows.backfill import BackfillResult
     from flows.nightly import NightlyResult
@@ -13,10 +15,6 @@ if TYPE_CHECKING:
 
 def echo(line: str = "") -> None:
     print(line, flush=True)
-
-
-def money(value: object) -> str:
-    return f"${float(value):,.2f}"  # type: ignore[arg-type]
 
 
 def print_summary(result: NightlyResult) -> None:
@@ -37,7 +35,7 @@ def print_summary(result: NightlyResult) -> None:
     print_totals(result.summary)
     for rule, values in sorted(result.summary["by_rule"].items()):
         if values["lines"]:
-            echo(f"  {rule}: {values['lines']:,} lines, {money(values['exposure'])}")
+            echo(f"  {rule}: {values['lines']:,} lines, {dollars(values['exposure'])}")
     for rule, reason in sorted(result.evaluation.skipped.items()):
         echo(f"  skipped {rule}: {reason}")
     validation = result.validation
@@ -66,10 +64,10 @@ def print_parts(report: IngestReport) -> None:
 def print_totals(summary: dict) -> None:
     totals = summary["totals"]
     echo(
-        f"exposure: open {money(totals['open_exposure'])}, time-barred "
-        f"{money(totals['time_barred_exposure'])}, realized recoupments "
-        f"{money(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
-        f"{totals['claim_lines']:,} claim lines flagged (net paid {money(totals['net_paid'])})"
+        f"exposure: open {dollars(totals['open_exposure'])}, time-barred "
+        f"{dollars(totals['time_barred_exposure'])}, realized recoupments "
+        f"{dollars(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
+        f"{totals['claim_lines']:,} claim lines flagged (net paid {dollars(totals['net_paid'])})"
     )
 
 
@@ -85,9 +83,9 @@ def print_audit(audit: dict | None) -> None:
     estimate = audit["estimate"]
     echo(
         f"extrapolated to {audit['frame']['claims']:,} paid claims: point estimate "
-        f"{money(estimate['point_estimate'])}, lower limit (one-sided 90%) "
+        f"{dollars(estimate['point_estimate'])}, lower limit (one-sided 90%) "
         + (
-            money(estimate["lower_limit_90"])
+            dollars(estimate["lower_limit_90"])
             if estimate["lower_limit_90"] is not None
             else f"none ({estimate['reason']})"
         )

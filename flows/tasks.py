@@ -174,15 +174,16 @@ def validate(
     db: Path, as_of: date, gx_root: Path, lock_wait: float, overrides: dict[str, object] | None
 ) -> Validation:
     """Run the GX suites (one check per rule plus mart guards; structural checks over staging)
-    and build Data Docs."""
+    and build Data Docs; each suite keeps its newest ``gx.keep_runs`` runs under ``gx_root``."""
     from expectations.config import load_config
     from expectations.suites import validate_rules, validate_staging
 
+    config = load_config(overrides)
     with open_warehouse(db, wait_seconds=lock_wait) as con:
-        rules = validate_rules(
-            con, db, as_of, load_config(overrides), gx_root=gx_root, build_docs=False
+        rules = validate_rules(con, db, as_of, config, gx_root=gx_root, build_docs=False)
+        staging = validate_staging(
+            con, db, gx_root=gx_root, build_docs=True, keep_runs=config["gx.keep_runs"]
         )
-        staging = validate_staging(con, db, gx_root=gx_root, build_docs=True)
     return Validation(
         rules_found=[c.name for c in rules.failures],
         rules_not_run=[f"{c.name}: {c.error}" for c in rules.errors],

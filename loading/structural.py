@@ -20,8 +20,8 @@ The checks (``CHECKS``), per staging table:
 * required fields present (``REQUIRED``);
 * codes well formed: procedure codes 5 characters [0-9A-Z] (835 lines: when the qualifier is HC),
   modifiers 2 characters [0-9A-Z], places of service 2 digits, NPIs 10 digits with a valid check
-  digit (Luhn over ``80840`` + the NPI, CMS NPI standard) for billing and rendering NPIs of
-  claims and payee NPIs of 835s;
+  digit (``loading/npi.py``: Luhn over ``80840`` + the NPI, CMS NPI standard) for billing and
+  rendering NPIs of claims and payee NPIs of 835s;
 * dates in range: every date between 1900-01-01 and 2100-12-31; a line's date of service not
   after its claim's submitted date (837 BHT04) when there is one, nor after its own end date;
   coverage_begin <= coverage_end;
@@ -50,6 +50,7 @@ import duckdb
 import pyarrow as pa
 
 from loading.feeds import FeedError
+from loading.npi import npi_is_valid_sql
 from warehouse.gx_suites import ColumnCheck, SqlCheck
 
 FIRST_DATE = "1900-01-01"
@@ -254,33 +255,6 @@ def _modifiers(table: str) -> StructuralCheck:
         f"len({bad}) > 0",
         f"{_quoted(bad + '[1]')} || ' is not a modifier (2 characters 0-9, A-Z)'",
     )
-
-
-# NPI check digit: Luhn over "80840" + the 10 digits. The prefix always adds 24; of the NPI's own
-# digits the 1st, 3rd, 5th, 7th and 9th are doubled (digit sums 0 2 4 6 8 1 3 5 7 9).
-def _digit(expr: str, position: int) -> str:
-    return f"(ascii(substr({expr}, {position}, 1)) - 48)"
-
-
-def npi_is_valid_sql(expr: str) -> str:
-    """A DuckDB boolean: ``expr`` is 10 digits with a valid NPI check digit."""
-    doubled = [f"[0, 2, 4, 6, 8, 1, 3, 5, 7, 9][{_digit(expr, p)} + 1]" for p in (1, 3, 5, 7, 9)]
-    plain = [_digit(expr, p) for p in (2, 4, 6, 8, 10)]
-    total = " + ".join(["24", *doubled, *plain])
-    return f"(regexp_full_match({expr}, '[0-9]{{10}}') AND ({total}) % 10 = 0)"
-
-
-def npi_is_valid(npi: str) -> bool:
-    """The same test in Python (for callers and tests without a database)."""
-    if len(npi) != 10 or not npi.isascii() or not npi.isdigit():
-        return False
-    total = 24
-    for position, char in enumerate(npi, start=1):
-        digit = int(char)
-        if position % 2 == 1:
-            digit = digit * 2 - 9 if digit >= 5 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 def _npi_form(table: str, column: str) -> StructuralCheck:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reporting.html import money_text
+from warehouse.money import dollars
 
 TOP_FINDINGS_SHOWN = 25
 _KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -49,10 +49,10 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "",
         "| figure | value |",
         "| --- | ---: |",
-        f"| open exposure | {money_text(totals['open_exposure'])} |",
-        f"| time-barred exposure | {money_text(totals['time_barred_exposure'])} |",
-        f"| realized recoupments | {money_text(totals['realized_recoupments'])} |",
-        f"| net paid | {money_text(totals['net_paid'])} |",
+        f"| open exposure | {dollars(totals['open_exposure'])} |",
+        f"| time-barred exposure | {dollars(totals['time_barred_exposure'])} |",
+        f"| realized recoupments | {dollars(totals['realized_recoupments'])} |",
+        f"| net paid | {dollars(totals['net_paid'])} |",
         f"| claim lines | {totals['claim_lines']:,} |",
         f"| flagged lines | {totals['flagged_lines']:,} |",
         "",
@@ -62,7 +62,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "| --- | ---: | ---: |",
     ]
     for rule, body in sorted(summary["by_rule"].items()):
-        lines.append(f"| `{rule}` | {body['lines']:,} | {money_text(body['exposure'])} |")
+        lines.append(f"| `{rule}` | {body['lines']:,} | {dollars(body['exposure'])} |")
     lines += [
         "",
         "## By payer",
@@ -72,8 +72,8 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     ]
     for payer, body in sorted(summary["by_payer"].items()):
         lines.append(
-            f"| {payer} | {money_text(body['net_paid'])} | {money_text(body['open_exposure'])} "
-            f"| {money_text(body['realized_recoupments'])} |"
+            f"| {payer} | {dollars(body['net_paid'])} | {dollars(body['open_exposure'])} "
+            f"| {dollars(body['realized_recoupments'])} |"
         )
     lines += ["", "## Rules skipped", ""]
     if summary["rules_skipped"]:

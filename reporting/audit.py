@@ -39,7 +39,6 @@ from reporting.scope import Scope
 TEMPLATES = Path(__file__).parent / "templates"
 
 ELIGIBILITY_DAYS = 30
-CENT = Decimal("0.01")
 
 VERDICTS = {
     "supported": "no finding on any of its lines in the window",

@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import Any
 
 from reporting.json_report import money
+from warehouse.money import dollars
 
 # z of the lower limit of a one-sided 90% interval (CMS contractors, PIM 8.4.5.1), and of a
 # two-sided 90% interval (OIG), DOMAIN.md section 7.
@@ -21,7 +22,6 @@ Z_CMS = Decimal("1.2816")
 Z_OIG = Decimal("1.645")
 # Paid-amount bands (claim net paid in the window): under $75, $75 to under $125, $125 and over.
 DEFAULT_BOUNDS: tuple[Decimal, ...] = (Decimal("75"), Decimal("125"))
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -120,9 +120,7 @@ class Estimate:
 
 
 def _cents(value: Decimal | None) -> float | None:
-    if value is None:
-        return None
-    return money(value.quantize(CENT, rounding=ROUND_HALF_EVEN))
+    return None if value is None else money(value)
 
 
 def band_names(bounds: Sequence[Decimal]) -> list[tuple[str, Decimal | None, Decimal | None]]:
@@ -131,11 +129,11 @@ def band_names(bounds: Sequence[Decimal]) -> list[tuple[str, Decimal | None, Dec
     bands = []
     for low, high in itertools.pairwise(edges):
         if low is None:
-            name = f"under ${high:,.2f}"
+            name = f"under {dollars(high)}"
         elif high is None:
-            name = f"${low:,.2f} and over"
+            name = f"{dollars(low)} and over"
         else:
-            name = f"${low:,.2f} to under ${high:,.2f}"
+            name = f"{dollars(low)} to under {dollars(high)}"
         bands.append((name, low, high))
     return bands
 

@@ -12,14 +12,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from reporting.exposure import ReportDetails
+from warehouse.money import dollars
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def money_text(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def _count(value: int | None) -> str:
@@ -40,7 +35,7 @@ def environment(folder: Path = TEMPLATES) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["money"] = money_text
+    env.filters["money"] = dollars
     env.filters["count"] = _count
     env.filters["percent"] = _percent
     return env

@@ -12,7 +12,7 @@ import json
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-CENT = Decimal("0.01")
+from warehouse.money import CENT
 
 
 def money(value: Decimal | int | None) -> float:

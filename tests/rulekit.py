@@ -23,6 +23,7 @@ from expectations.catalog import RulesResult, run_rules
 from expectations.config import load_config
 from marts.models import build_models
 from warehouse.connection import insert_arrow, migrate
+from warehouse.money import CENT
 
 AS_OF = date(2024, 12, 31)
 DOS = date(2024, 6, 3)
@@ -34,7 +35,7 @@ Finding = tuple[str, int, str, Decimal, bool]
 
 
 def money(value: str | int | float | Decimal) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+    return Decimal(str(value)).quantize(CENT)
 
 
 @dataclass

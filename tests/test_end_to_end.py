@@ -15,6 +15,7 @@ from expectations.catalog import RULE_IDS, RULES, run_rules
 from loading import ingest, reference
 from marts.models import build_models
 from warehouse.connection import open_warehouse
+from warehouse.money import CENT
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_per_rule_totals_match_the_manifest(demo) -> None:
     for rule, expected in demo["manifest"]["rules"].items():
         lines, exposure = expected["expected"]["lines"], expected["expected"]["exposure"]
         assert totals[rule][0] == lines, rule
-        assert totals[rule][1] == Decimal(str(exposure)).quantize(Decimal("0.01")), rule
+        assert totals[rule][1] == Decimal(str(exposure)).quantize(CENT), rule
 
 
 def test_skipped_rules_name_the_provider_without_sessions(demo) -> None:

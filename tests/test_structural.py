@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pytest
 
@@ -20,7 +19,6 @@ from loading.structural import (
     StructuralError,
     check_file,
     find_problems,
-    npi_is_valid,
     structural_checks,
 )
 from warehouse.connection import insert_tables
@@ -139,29 +137,6 @@ def message(tables: dict[str, pa.Table], name: str = FILE) -> str:
     with pytest.raises(StructuralError) as caught:
         check_file(name, tables)
     return str(caught.value)
-
-
-# ---- the NPI check digit ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("npi", "valid"),
-    [
-        ("1234567893", True),  # the CMS example
-        ("1234567890", False),
-        ("1245319599", True),
-        ("1111111112", True),
-        ("1111111111", False),
-        ("2222222227", False),
-        ("123456789", False),
-        ("12345678931", False),
-        ("12345678a3", False),
-    ],
-)
-def test_npi_check_digit_in_python_and_in_duckdb(npi: str, valid: bool) -> None:
-    assert npi_is_valid(npi) is valid
-    sql = structural.npi_is_valid_sql("?")
-    assert duckdb.execute(f"SELECT {sql}", [npi] * sql.count("?")).fetchone() == (valid,)
 
 
 # ---- each check, on a tiny file ----------------------------------------------------------------

@@ -27,10 +27,10 @@ import pytest
 from loading.ingest import FileOutcome, ingest_inbox, table_counts
 from tests.conftest import X12_PUBLIC
 from warehouse.connection import open_warehouse
+from warehouse.money import CENT
 
 SOURCES = Path(__file__).resolve().parent / "fixtures" / "x12" / "public-sources.md"
 FEED = {".837": "claims", ".835": "remittances", ".271": "eligibility"}
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,22 @@ cursors of it; see `gx_duckdb.shared`). Without `con`, GX opens the file read-on
 `validate` raises `OpenFileConflict` if this process already holds it with another
 configuration. Another *process* holding the file read-write always blocks (DuckDB file lock).
 
+Retention: with a `gx_root`, each suite keeps the results of its newest `keep_runs` checkpoint
+runs (default `DEFAULT_KEEP_RUNS`, 30; None keeps all). Before a run, `prune_results` deletes
+the older runs of the suites about to be validated from `<gx_root>/uncommitted/validations/`
+together with their Data Docs pages, so after the run `keep_runs` remain and the Data Docs index
+GX rebuilds lists exactly those.
+
 great_expectations is imported inside the functions (about 5 s), never at module import.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,6 +45,10 @@ if TYPE_CHECKING:
     import duckdb
 
 DEFAULT_SAMPLE_ROWS = 20
+DEFAULT_KEEP_RUNS = 30
+"""Checkpoint runs whose validation results (and Data Docs pages) each suite keeps."""
+# The folder GX names a run by: its run time, UTC (lexical order is time order).
+_RUN_TIME = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
 GX_ROW_CAP = 200
 """GX returns at most 200 unexpected rows or values per expectation, whatever is asked for."""
 
@@ -263,6 +274,34 @@ def _context(gx_root: Path | None, show_progress: bool) -> Any:
     return context
 
 
+def prune_results(gx_root: Path, keep: int, suites: Iterable[str] | None = None) -> list[Path]:
+    """Delete all but the newest ``keep`` runs of each suite's validation results under
+    ``<gx_root>/uncommitted/validations/`` (``<suite as folders>/<run name>/<run time>/``) and
+    the Data Docs pages of the deleted runs. ``suites``: only these suite names (all when None).
+    Returns the deleted run folders, oldest first."""
+    if keep < 0:
+        raise ValueError(f"keep must be 0 or more, got {keep}")
+    store = Path(gx_root) / "uncommitted" / "validations"
+    pages = Path(gx_root) / "uncommitted" / "data_docs" / "local_site" / "validations"
+    wanted = None if suites is None else {tuple(name.split(".")) for name in suites}
+    runs: dict[Path, set[Path]] = {}
+    for result in store.rglob("*.json") if store.is_dir() else ():
+        run = result.parent
+        if not _RUN_TIME.fullmatch(run.name):
+            continue
+        if wanted is not None and run.parent.parent.relative_to(store).parts not in wanted:
+            continue
+        runs.setdefault(run.parent, set()).add(run)
+    removed: list[Path] = []
+    for found in runs.values():
+        ordered = sorted(found, key=lambda run: run.name)
+        removed += ordered[: max(0, len(ordered) - keep)]
+    for run in sorted(removed, key=lambda run: (run.name, str(run))):
+        shutil.rmtree(run)
+        shutil.rmtree(pages / run.relative_to(store), ignore_errors=True)
+    return sorted(removed, key=lambda run: (run.name, str(run)))
+
+
 def validate(
     db_path: Path,
     suite_name: str,
@@ -274,6 +313,7 @@ def validate(
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
     datasource_name: str = "warehouse",
     show_progress: bool = False,
+    keep_runs: int | None = DEFAULT_KEEP_RUNS,
 ) -> SuiteResult:
     """Run `checks` on the DuckDB file `db_path` in one GX checkpoint run.
 
@@ -283,6 +323,8 @@ def validate(
     it the context is ephemeral and nothing is written. con: this process's open connection to
     `db_path`, if any (see module docstring). sample_rows: samples kept per check (GX caps at 200).
     show_progress: GX's "Calculating Metrics" progress bars on stderr (off by default).
+    keep_runs: with `gx_root`, the runs of each of this call's suites kept, this one included
+    (`prune_results`; at least 1); None keeps every run.
     """
     from contextlib import nullcontext
 
@@ -296,6 +338,8 @@ def validate(
         raise ValueError(f"duplicate check names: {duplicates}")
     if not checks:
         raise ValueError("no checks")
+    if keep_runs is not None and keep_runs < 1:
+        raise ValueError(f"keep_runs must be at least 1 (this run is kept), got {keep_runs}")
     sample_rows = max(0, min(sample_rows, GX_ROW_CAP))
     db_path = Path(db_path).resolve()
     if not db_path.exists():
@@ -324,6 +368,7 @@ def validate(
                     ) from exc
                 raise
             definitions = []
+            suite_ids: list[str] = []
             for table, table_checks in by_table.items():
                 schema, _, name = table.rpartition(".")
                 with warnings.catch_warnings():
@@ -344,6 +389,7 @@ def validate(
                     gx.ValidationDefinition(name=suite_id, data=batch, suite=suite)
                 )
                 definitions.append(definition)
+                suite_ids.append(suite_id)
             actions: list[Any] = []
             if build_docs:
                 actions.append(gx.checkpoint.UpdateDataDocsAction(name="update_data_docs"))
@@ -358,6 +404,8 @@ def validate(
                     },
                 )
             )
+            if gx_root is not None and keep_runs is not None:
+                prune_results(gx_root, keep_runs - 1, suite_ids)
             run = checkpoint.run()
         finally:
             if source is not None:
