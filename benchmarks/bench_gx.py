@@ -1,4 +1,4 @@
-"""Benchmark: 8 checks on a claim-lines table through GX (warehouse.gx_suites) vs plain SQL.
+"""Benchmark: 8 checks on a claim-lines table through GX (warehouse.gx_runner) vs plain SQL.
 
     uv run python benchmarks/bench_gx.py [--rows 1000000] [--db PATH] [--keep]
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.gx_suites import ColumnCheck, SqlCheck, validate
+from warehouse.gx_runner import ColumnCheck, SqlCheck, validate
 
 BUILD = """
 CREATE SCHEMA stg;

@@ -49,10 +49,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from expectations.catalog import RULES, run_rules, skipped_rules  # noqa: E402
+from expectations.code_lists import load_code_lists  # noqa: E402
 from expectations.config import load_config  # noqa: E402
-from expectations.reference import load_code_lists  # noqa: E402
 from loading import reference  # noqa: E402
-from marts.models import build_models  # noqa: E402
+from marts.build import build_models  # noqa: E402
 from warehouse.connection import open_warehouse  # noqa: E402
 
 AS_OF = date(2025, 3, 31)
@@ -272,7 +272,7 @@ def generate(con: duckdb.DuckDBPyConnection, lines: int) -> None:
 
 def run_size(lines: int, db_path: Path, option_a: bool, repeat: int) -> bool:
     from expectations.suites import guard_checks, validate_rules
-    from warehouse.gx_suites import SqlCheck, validate
+    from warehouse.gx_runner import SqlCheck, validate
 
     config = load_config()
     print(f"\n== {lines:,} claim lines ==", flush=True)

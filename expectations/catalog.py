@@ -25,10 +25,10 @@ from typing import Any
 
 import duckdb
 
+from expectations.code_lists import load_code_lists
 from expectations.config import RulesConfig, load_config
 from expectations.definition import RULES_DIR, Precondition, Rule, fill
-from expectations.reference import load_code_lists
-from marts.models import built_as_of
+from marts.build import built_as_of
 from marts.templating import render_sql
 
 EXTRA_RULES_ENV = "RECOUP_EXTRA_RULES"
@@ -230,7 +230,7 @@ def run_rules(
     """Evaluate the rules on the paid lines of the mart built for ``as_of`` into ``mart.findings``.
 
     Replaces all findings, or only those of ``service_months`` (first days of months) when given,
-    in one transaction. Raises ``MartNotBuilt`` unless ``marts.models.build_models`` ran for
+    in one transaction. Raises ``MartNotBuilt`` unless ``marts.build.build_models`` ran for
     the same ``as_of``.
     """
     config = config or load_config()

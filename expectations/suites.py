@@ -2,7 +2,7 @@
 
 ``validate_rules(con, db_path, as_of, config, gx_root=..., build_docs=...)`` runs, after
 ``catalog.run_rules`` filled ``mart.findings`` for ``as_of``, one GX checkpoint on the warehouse
-(through ``warehouse.gx_suites``, on the caller's open connection) with:
+(through ``warehouse.gx_runner``, on the caller's open connection) with:
 
 * one check per rule id (name = the rule id, description = the rule's own docstring): an
   UnexpectedRowsExpectation whose unexpected rows are that rule's findings, read from
@@ -19,7 +19,7 @@
   this as-of date. ``RulesSuiteResult.guards_ok`` is the data-quality verdict of the run.
 
 All are SQL checks (UnexpectedRowsExpectation). Three costs found by measuring shaped them: GX
-column expectations report an error on an empty table through ``gx_suites`` (a clean run has no
+column expectations report an error on an empty table through ``gx_runner`` (a clean run has no
 findings); GX 1.24 serialises every Decimal through ``inspect.stack()`` (about 11 ms each, and it
 keeps 200 rows per check: seconds), so money in the returned rows is text; GX fetches 200 rows of
 the whole query, so an ORDER BY sorts every finding of the rule (4 s of the suite at 10M lines).
@@ -47,7 +47,7 @@ Where results go: with ``gx_root`` (the flows pass ``<reports>/gx/``; a GX file 
 there when missing) the suites, checkpoint and validation results are kept under it and, with
 ``build_docs``, Data Docs are rebuilt at ``<gx_root>/uncommitted/data_docs/local_site/index.html``
 (``RulesSuiteResult.docs_index``); each suite keeps its newest ``gx.keep_runs`` runs
-(``defaults.toml``, 30; ``warehouse.gx_suites.prune_results``). With ``gx_root=None`` the GX
+(``defaults.toml``, 30; ``warehouse.gx_runner.prune_results``). With ``gx_root=None`` the GX
 context is ephemeral and nothing is written. Great Expectations is imported inside the functions
 (about 5 s), never at import.
 """
@@ -62,9 +62,9 @@ from typing import TYPE_CHECKING, Literal
 
 from expectations.catalog import MartNotBuilt, active_rules, skipped_rules
 from expectations.config import RulesConfig, load_config
-from marts.models import built_as_of
+from marts.build import built_as_of
 from marts.templating import sql_literal
-from warehouse.gx_suites import DEFAULT_KEEP_RUNS, Check, SqlCheck, SuiteResult, validate
+from warehouse.gx_runner import DEFAULT_KEEP_RUNS, Check, SqlCheck, SuiteResult, validate
 
 if TYPE_CHECKING:
     import duckdb
@@ -141,7 +141,7 @@ def rule_checks(
 def guard_checks(as_of: date, service_months: Iterable[date] | None = None) -> list[Check]:
     """Checks on ``mart.findings`` that must pass whatever the rules found (the as-of check only
     on ``service_months`` when given: other months keep the findings of their own run)."""
-    # SqlChecks, not GX column expectations: through gx_suites those report an error (no
+    # SqlChecks, not GX column expectations: through gx_runner those report an error (no
     # unexpected count) on an empty table, and a run without findings is a normal run.
     checks: list[Check] = [
         SqlCheck(

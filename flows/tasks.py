@@ -74,7 +74,7 @@ def evaluate_rules(
     """Rebuild the marts for ``as_of`` and run every rule into mart.findings."""
     from expectations.catalog import run_rules
     from expectations.config import load_config
-    from marts.models import build_models
+    from marts.build import build_models
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         build_models(con, as_of)
@@ -85,7 +85,7 @@ def evaluate_rules(
 @task(name="build-marts", cache_policy=NO_CACHE)
 def build_marts(db: Path, as_of: date, lock_wait: float) -> dict[str, int]:
     """Rebuild every mart model for ``as_of`` (the whole warehouse, one transaction)."""
-    from marts.models import build_models
+    from marts.build import build_models
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         return build_models(con, as_of)
@@ -122,7 +122,7 @@ def evaluate_outside_window(
 @task(name="read-marts-as-of", cache_policy=NO_CACHE)
 def marts_as_of(db: Path, lock_wait: float, read_only: bool = False) -> date | None:
     """The as-of date the marts were last built for (None: never built)."""
-    from marts.models import built_as_of
+    from marts.build import built_as_of
 
     with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         return built_as_of(con)

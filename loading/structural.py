@@ -51,7 +51,7 @@ import pyarrow as pa
 
 from loading.feeds import FeedError
 from loading.npi import npi_is_valid_sql
-from warehouse.gx_suites import ColumnCheck, SqlCheck
+from warehouse.gx_runner import ColumnCheck, SqlCheck
 
 FIRST_DATE = "1900-01-01"
 LAST_DATE = "2100-12-31"
@@ -618,7 +618,7 @@ def structural_checks() -> list[SqlCheck | ColumnCheck]:
 
     Every check is its own query as a GX UnexpectedRowsExpectation (rows name the file by
     ``file_sha256``, the place, the column and the problem). "Present" checks are not GX column
-    expectations: through ``gx_suites`` those report an error on an empty table (no unexpected
+    expectations: through ``gx_runner`` those report an error on an empty table (no unexpected
     count), and an empty staging table (no 271 loaded yet) is normal.
     """
     return [

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from marts.models import built_as_of
+from marts.build import built_as_of
 from marts.templating import SqlValue, render_sql
 from reporting.scope import Scope
 

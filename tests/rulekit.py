@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from expectations.catalog import RulesResult, run_rules
 from expectations.config import load_config
-from marts.models import build_models
+from marts.build import build_models
 from warehouse.connection import insert_arrow, migrate
 from warehouse.money import CENT
 

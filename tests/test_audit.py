@@ -122,7 +122,7 @@ def test_verdicts() -> None:
 @pytest.fixture(scope="module")
 def evaluated_demo(demo_warehouse, tmp_path_factory):
     from expectations.catalog import run_rules
-    from marts.models import build_models
+    from marts.build import build_models
     from tests.conftest import DEMO_AS_OF
 
     db = demo_warehouse.copy_to(tmp_path_factory.mktemp("audit"))

@@ -13,7 +13,7 @@ import pytest
 from demo.generator import generate
 from expectations.catalog import RULE_IDS, RULES, run_rules
 from loading import ingest, reference
-from marts.models import build_models
+from marts.build import build_models
 from warehouse.connection import open_warehouse
 from warehouse.money import CENT
 

@@ -84,7 +84,7 @@ def test_a_runs_outlier_override_reaches_the_reports_peer_chart(
 
 def test_report_for_another_as_of_rebuilds_through_the_tasks(nightly_run: dict) -> None:
     from flows.report import report
-    from marts.models import built_as_of
+    from marts.build import built_as_of
     from warehouse.connection import open_warehouse
 
     other = date(2026, 10, 31)

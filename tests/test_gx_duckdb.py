@@ -1,4 +1,4 @@
-"""Great Expectations on a DuckDB file: the duckdb-engine bug, the fix, and warehouse.gx_suites.
+"""Great Expectations on a DuckDB file: the duckdb-engine bug, the fix, and warehouse.gx_runner.
 
 One module-scoped validation run (file context, Data Docs, caller's connection held open)
 serves most assertions, so GX (about 5 s to import) and its context are paid for once.
@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from warehouse import gx_duckdb
-from warehouse.gx_suites import (
+from warehouse.gx_runner import (
     ColumnCheck,
     OpenFileConflict,
     SqlCheck,

@@ -10,10 +10,10 @@ import duckdb
 import pytest
 
 from expectations.config import load_config
-from warehouse.gx_suites import DEFAULT_KEEP_RUNS, ColumnCheck, SqlCheck, prune_results, validate
+from warehouse.gx_runner import DEFAULT_KEEP_RUNS, ColumnCheck, SqlCheck, prune_results, validate
 
 # A GX project validated again reloads its table assets, whose schema_name GX 1.24 deprecates
-# (warehouse/gx_suites.py silences it where it adds them; the nightly sees it on every rerun).
+# (warehouse/gx_runner.py silences it where it adds them; the nightly sees it on every rerun).
 pytestmark = pytest.mark.filterwarnings("ignore:`schema_name` is deprecated:DeprecationWarning")
 
 CHECKS = [

@@ -31,7 +31,7 @@ import pytest
 
 from expectations.catalog import RULE_IDS, RulesResult
 from flows.handover import report_rules
-from marts.models import build_models
+from marts.build import build_models
 from reporting import (
     ReportInputsStale,
     Scope,

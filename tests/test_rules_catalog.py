@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 
 from expectations.catalog import RULES, MartNotBuilt, run_rules
+from expectations.code_lists import REFERENCE_DIR, read_code_list
 from expectations.config import DEFAULTS_PATH, load_config
 from expectations.definition import FINDING_COLUMNS, RULES_DIR
-from expectations.reference import REFERENCE_DIR, read_code_list
 from tests.rulekit import Line, Remit, finding, money, new_kit
 
 TIME = "coding.time_unsupported"

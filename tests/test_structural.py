@@ -22,7 +22,7 @@ from loading.structural import (
     structural_checks,
 )
 from warehouse.connection import insert_tables
-from warehouse.gx_suites import SqlCheck
+from warehouse.gx_runner import SqlCheck
 
 FILE = "batch.837"
 GOOD_NPI = "1234567893"  # the CMS example NPI

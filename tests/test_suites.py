@@ -19,7 +19,7 @@ from expectations.suites import GUARD_NAMES, PARTLY, RulesSuiteResult, validate_
 from loading.structural import structural_checks
 from tests.rulekit import AS_OF, Kit, Line, Remit
 from warehouse.connection import migrate
-from warehouse.gx_suites import SuiteResult, validate
+from warehouse.gx_runner import SuiteResult, validate
 
 SILENT_NPI = "1234567893"  # a billing provider that sends no sessions feed
 WHOLLY_SKIPPED = {"coverage.lapsed", "coverage.unverified", "coding.high_level_outlier"}

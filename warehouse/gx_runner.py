@@ -1,6 +1,6 @@
 """Run data checks on the DuckDB warehouse through Great Expectations, one call, plain results.
 
-    from warehouse.gx_suites import ColumnCheck, SqlCheck, validate
+    from warehouse.gx_runner import ColumnCheck, SqlCheck, validate
 
     result = validate(db_path, "mart_checks", [
         ColumnCheck("claim id present", "stg.claims", "claim_id", "not_null"),
