@@ -22,8 +22,8 @@ PATIENT = 900
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 X12_SAMPLES = Path(os.environ.get("RECOUP_X12_SAMPLES", SHARED / "x12-samples"))
-# the public conformance corpus (tests/test_x12_public_corpus.py): public data files, kept in
-# shared/ and never in this repository; tests/fixtures/x12/public-sources.md lists them
+# the public conformance corpus (tests/loading/test_x12_public_corpus.py): public data files,
+# kept in shared/, never in this repository; tests/fixtures/x12/public-sources.md lists them
 X12_PUBLIC = Path(os.environ.get("RECOUP_X12_PUBLIC", SHARED / "x12-public"))
 
 

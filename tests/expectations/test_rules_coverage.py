@@ -108,7 +108,7 @@ def test_no_eligibility_data_skips_both_coverage_rules() -> None:
 # ---- a Medicare-shaped 271 (005010X279A1) written for these tests: fixtures/x12/medicare.271
 # 2100C DTP*307*RD8*20191230-20191230 is the date CMS answered for; the Part A/B EBs carry their own
 # 2110C DTP*291*D8*20150701 (entitlement began) and no end.
-MEDICARE = Path(__file__).parent / "fixtures" / "x12" / "medicare.271"
+MEDICARE = Path(__file__).parent.parent / "fixtures" / "x12" / "medicare.271"
 PART_AB = "1EG4TE5MK73"  # active A and B since 2015-07-01, own dates
 INACTIVE = "2EG4TE5MK74"  # EB*6, no own dates, 2100C one-day DTP*307
 RANGE = "3EG4TE5MK75"  # EB*1, no own dates, 2100C DTP*291*RD8*20190101-20191231

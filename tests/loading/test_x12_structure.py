@@ -13,7 +13,7 @@ import pytest
 
 from loading.x12 import X12Error, X12Result, is_x12, read_x12
 
-FIXTURES = Path(__file__).parent / "fixtures" / "x12"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "x12"
 
 
 def read(name: str, data: bytes | None = None) -> X12Result:
@@ -371,7 +371,7 @@ def test_repeated_clm01_is_not_a_defect() -> None:
 )
 def test_271_required_content(old: str, new: str, index: int, seg_id: str, words: str) -> None:
     """The BHT is the transaction's: its defects reject the file. A defect inside one subscriber
-    rejects that subscriber only (tests/test_x12_271_subscribers.py)."""
+    rejects that subscriber only (tests/loading/test_x12_271_subscribers.py)."""
     err = reject("bad.271", text("good.271").replace(old, new).encode())
     assert (err.segment_index, err.segment_id) == (index, seg_id)
     assert words in err.problem

@@ -15,7 +15,7 @@ import pytest
 from loading.x12 import X12Error, X12Result, read_x12
 
 SAMPLES = Path(
-    os.environ.get("RECOUP_X12_SAMPLES", Path(__file__).resolve().parents[2] / "shared/x12-samples")
+    os.environ.get("RECOUP_X12_SAMPLES", Path(__file__).resolve().parents[3] / "shared/x12-samples")
 )
 ALL = sorted(
     p for p in SAMPLES.glob("*/*") if p.is_file() and p.suffix in {".270", ".271", ".835", ".837"}

@@ -25,7 +25,7 @@ from warehouse.connection import migrate
 
 PROBE = "probe.long_session_paid"
 
-PROBE_PY = '''"""probe.long_session_paid: a throwaway rule (tests/test_rule_folder.py).
+PROBE_PY = '''"""probe.long_session_paid: a throwaway rule (tests/expectations/test_rule_folder.py).
 
 Catches every paid 90837 line.
 
@@ -136,7 +136,7 @@ def test_a_throwaway_rule_flows_into_findings_gx_docs_and_the_report(
     # docs/rules.md, generated: a table row and a section
     page = docs.render()
     assert f"| [`{PROBE}`](#probelong_session_paid) | none | claims and remittances |" in page
-    assert f"\n## {PROBE}\n\na throwaway rule (tests/test_rule_folder.py).\n" in page
+    assert f"\n## {PROBE}\n\na throwaway rule (tests/expectations/test_rule_folder.py).\n" in page
     assert page.endswith(
         "- wholly: `only {count} paid 90837 line(s) to {as_of}; the probe needs 2`\n\n"
     )

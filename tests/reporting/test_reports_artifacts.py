@@ -15,8 +15,8 @@ from reporting import Scope, artifact_key_prefix, build_summary, publish_artifac
 from reporting.artifacts import TABLE_COLUMNS, summary_markdown, top_findings_table
 from reporting.exposure import top_lines_from_tables
 from reporting.queries import scoped_tables
+from tests.reporting.test_reports import AS_OF, build_scenario
 from tests.rulekit import new_kit
-from tests.test_reports import AS_OF, build_scenario
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from demo.generator import generate
 from expectations.catalog import RULE_IDS as RULES
 from loading.npi import npi_is_valid
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _digest(folder: Path) -> dict[str, str]:

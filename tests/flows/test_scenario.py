@@ -35,7 +35,7 @@ import pytest
 
 from tests.conftest import PATIENT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "scenario"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "scenario"
 PLACES = {
     "claims.837.tpl": "claims/calm_care_0701.837",
     "early.271.tpl": "eligibility/acme_0301.271",
@@ -57,7 +57,7 @@ def recoup(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PREFECT_HOME": str(cwd / "prefect-home")}
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,

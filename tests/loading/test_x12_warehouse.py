@@ -12,7 +12,7 @@ import pytest
 from loading.x12 import X12Result, read_x12
 from warehouse.connection import insert_tables, open_warehouse
 
-FIXTURES = Path(__file__).parent / "fixtures" / "x12"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "x12"
 
 
 def read(name: str) -> X12Result:

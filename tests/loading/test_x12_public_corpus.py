@@ -29,7 +29,7 @@ from tests.conftest import X12_PUBLIC
 from warehouse.connection import open_warehouse
 from warehouse.money import CENT
 
-SOURCES = Path(__file__).resolve().parent / "fixtures" / "x12" / "public-sources.md"
+SOURCES = Path(__file__).resolve().parent.parent / "fixtures" / "x12" / "public-sources.md"
 FEED = {".837": "claims", ".835": "remittances", ".271": "eligibility"}
 
 
@@ -287,7 +287,7 @@ def test_public_file(name: str, expect: Expect, tmp_path: Path) -> None:
 
 # the checking itself, on hand-written fixtures of this repository (run without the corpus too):
 # one with a claim rejected on its own, one with a CLM01 used twice, 835s of one and two ISAs
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "x12"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "x12"
 OWN = [
     ("bad_date.837", partial(["CLM002"], of=2)),  # DTP03 20250230 in the second claim only
     ("duplicate_claim.837", loaded()),  # CLM01 CLM001 twice: two claims

@@ -159,7 +159,7 @@ def test_missing_inbox_is_an_inbox_error(tmp_path) -> None:
         ingest.scan_inbox(tmp_path / "nope")
 
 
-X12_FIXTURES = Path(__file__).parent / "fixtures" / "x12"
+X12_FIXTURES = Path(__file__).parent.parent / "fixtures" / "x12"
 
 
 def test_bad_x12_files_are_rejected_while_good_ones_beside_them_load(warehouse, tmp_path) -> None:
@@ -259,7 +259,7 @@ def test_public_samples_the_x12_reader_accepts_also_pass_the_structural_gate() -
         try:
             ingest.read_file(feeds[path.suffix], path, data, _hashlib.sha256(data).hexdigest())
         except X12Error:
-            continue  # rejected by the reader itself, with its place (tests/test_x12_samples.py)
+            continue  # rejected by the reader itself (tests/loading/test_x12_samples.py)
         loaded.append(path.name)
     assert len(loaded) == 16
     assert "demo.example2.837" in loaded  # billing NPI 9876543210 fails Luhn: loads anyway
