@@ -19,10 +19,10 @@ from loading.x12.tables import DATE, MONEY, QTY, STR, STRS, build
 from loading.x12.tokenizer import (
     PRIVATE,
     Transaction,
+    bht_date,
     check_se,
     check_tag,
     each_segment,
-    end_of_file,
 )
 from loading.x12.values import Amounts, BadValue, Dates, Quantities
 
@@ -87,19 +87,8 @@ class Claims837Reader:
         A repeated CLM01 is not a defect (practices reuse patient control numbers): each CLM gets
         its own ``claim_seq``, its order in the file.
         """
-        d = tx.delimiters
         st = tx.st_index
-        if st + 1 >= len(segs):
-            raise end_of_file(segs, tx)
-        e = segs[st + 1].split(d.element)
-        if e[0] != "BHT":
-            raise Problem(st + 1, "the 837P must start with BHT after ST")
-        try:
-            submitted = self.dates[e[4]] if len(e) > 4 and e[4] else None
-        except BadValue as exc:
-            raise Problem(st + 1, exc.describe(e)) from None
-        if submitted is None:
-            raise Problem(st + 1, "BHT04 (creation date) is missing")
+        submitted = bht_date(segs, tx, self.dates, "837P", "creation date")
         s = _State(tx, submitted)
         j = each_segment(segs, tx, st + 2, lambda e, j: self._guarded(s, e, j))
         self._guarded_close(s, j)

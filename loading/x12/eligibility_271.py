@@ -31,10 +31,10 @@ from loading.x12.tables import DATE, STR, STRS, build
 from loading.x12.tokenizer import (
     PRIVATE,
     Transaction,
+    bht_date,
     check_se,
     check_tag,
     each_segment,
-    end_of_file,
 )
 from loading.x12.values import BadValue, Dates
 
@@ -135,19 +135,8 @@ class Eligibility271Reader:
         BHT04, a bad value outside any subscriber, a broken HL hierarchy, an EB outside a
         subscriber or dependent loop, a segment that cannot be read, or an unclosed transaction.
         """
-        d = tx.delimiters
         st = tx.st_index
-        if st + 1 >= len(segs):
-            raise end_of_file(segs, tx)
-        e = segs[st + 1].split(d.element)
-        if e[0] != "BHT":
-            raise Problem(st + 1, "the 271 must start with BHT after ST")
-        try:
-            check_date = self.dates[e[4]] if len(e) > 4 and e[4] else None
-        except BadValue as exc:
-            raise Problem(st + 1, exc.describe(e)) from None
-        if check_date is None:
-            raise Problem(st + 1, "BHT04 (check date) is missing")
+        check_date = bht_date(segs, tx, self.dates, "271", "check date")
         s: dict[str, Any] = {
             "tx": tx, "check_date": check_date, "payer_id": None, "payer_name": None,
             "reject": None, "level": "", "member": None, "response": None, "in_ls": False,

@@ -9,6 +9,7 @@ computed only when one occurs (``locate``).
 
 from __future__ import annotations
 
+import datetime
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from loading.x12.errors import Problem
-from loading.x12.values import BadValue
+from loading.x12.values import BadValue, Dates
 
 # GS08 versions recoup reads, and the transaction set (ST01) each one carries.
 VERSIONS = {
@@ -219,6 +220,26 @@ def check_se(segs: list[str], tx: Transaction, index: int) -> None:
         raise Problem(index, f"SE01 '{se01}' does not match the {count} segments from ST to SE")
     if se02 != tx.control:
         raise Problem(index, f"SE02 '{se02}' does not match ST02 '{tx.control}'")
+
+
+def bht_date(
+    segs: list[str], tx: Transaction, dates: Dates, kind: str, meaning: str
+) -> datetime.date:
+    """The BHT04 date of the BHT that must follow ``tx``'s ST (837P: creation date; 271: check
+    date); a missing BHT, BHT04 or a bad date is a Problem of the transaction."""
+    st = tx.st_index
+    if st + 1 >= len(segs):
+        raise end_of_file(segs, tx)
+    e = segs[st + 1].split(tx.delimiters.element)
+    if e[0] != "BHT":
+        raise Problem(st + 1, f"the {kind} must start with BHT after ST")
+    try:
+        value = dates[e[4]] if len(e) > 4 and e[4] else None
+    except BadValue as exc:
+        raise Problem(st + 1, exc.describe(e)) from None
+    if value is None:
+        raise Problem(st + 1, f"BHT04 ({meaning}) is missing")
+    return value
 
 
 def closing_se(segs: list[str], tx: Transaction) -> int | None:
