@@ -250,6 +250,8 @@ def test_public_samples_the_x12_reader_accepts_also_pass_the_structural_gate() -
     from loading.x12 import X12Error
     from tests.conftest import X12_SAMPLES
 
+    if not X12_SAMPLES.is_dir():  # like tests/loading/test_x12_samples.py
+        pytest.skip(f"no X12 samples under {X12_SAMPLES}")
     feeds = {".837": "claims", ".835": "remittances", ".271": "eligibility"}
     loaded = []
     for path in sorted(X12_SAMPLES.glob("*/*")):
