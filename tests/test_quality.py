@@ -28,3 +28,16 @@ def test_ruff_format_is_clean() -> None:
 def test_mypy_is_clean() -> None:
     result = run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_only_the_shared_fixture_starts_a_prefect_test_harness() -> None:
+    """``prefect_test_harness()`` waits 30 s for its server unless told otherwise, less than a
+    loaded CI machine needs (a module-level copy in a reporting test failed that way). Tests use
+    the session fixture ``prefect_harness`` in tests/conftest.py, which waits patiently."""
+    callers = sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if "prefect_test_harness(" in path.read_text()
+        and path not in (ROOT / "tests" / "conftest.py", Path(__file__).resolve())
+    )
+    assert callers == []

@@ -3,7 +3,6 @@ stable keys, read back from a Prefect test server (started once: it takes about 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -30,14 +29,6 @@ def report() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     with scoped_tables(kit.con, scope, AS_OF, load_config()):
         top = top_lines_from_tables(kit.con, report_rules())
     return summary, top
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness():
-        yield
 
 
 def test_markdown_summary(report: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
@@ -75,7 +66,7 @@ def test_key_prefix_must_be_a_prefect_key() -> None:
 
 
 def test_artifacts_are_published_under_stable_keys(
-    prefect_server: None, report: tuple[dict[str, Any], list[dict[str, Any]]]
+    prefect_harness: str, report: tuple[dict[str, Any], list[dict[str, Any]]]
 ) -> None:
     from prefect import flow
     from prefect.client.orchestration import get_client
