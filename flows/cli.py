@@ -1,9 +1,11 @@
 """The ``recoup`` console script.
 
-Exit codes: 0 when the run completed (findings are results, not failures); 2 for bad arguments or
-an unreadable inbox; 3 when the warehouse is locked by another run; 1 for anything else that
-stopped the run. Errors are one line on standard error. Prefect and GX are imported only by the
-commands that need them, so ``--help`` stays fast.
+Exit codes: 0 when the run completed (findings are results, not failures); 2 for bad arguments,
+an unreadable inbox or a ``--db`` file that is not recoup's warehouse (another program's database,
+a SQLite or non-DuckDB file, a newer release's warehouse: refused before anything runs); 3 when
+the warehouse is locked by another run; 1 for anything else that stopped the run. Errors are one
+line on standard error. Prefect and GX are imported only by the commands that need them, so
+``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -111,12 +113,14 @@ def run(
 ) -> None:
     """One nightly run: load new inbox files into the warehouse and summarise."""
     from loading.ingest import InboxError, scan_inbox
+    from warehouse.connection import preflight
 
     overrides = _overrides(set)
     try:
         scan_inbox(inbox)
     except InboxError as exc:
         raise UsageError(str(exc)) from exc
+    preflight(db)
     settings.prepare_prefect()
     from prefect import tags
 
@@ -201,6 +205,9 @@ def backfill(
         raise UsageError(
             f"warehouse {db} does not exist: run `recoup run` first, or drop --no-ingest"
         )
+    from warehouse.connection import preflight
+
+    preflight(db)
     settings.prepare_prefect()
     from flows.backfill import backfill_tags
     from flows.remote import find_backfill_deployment
@@ -315,6 +322,9 @@ def report(
     the marts' date, the marts and findings are recomputed for it first (the nightly's tasks)."""
     if not db.exists():
         raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
+    from warehouse.connection import preflight
+
+    preflight(db)
     settings.prepare_prefect()
     from flows.report import NoMarts
     from flows.report import report as report_flow
@@ -341,11 +351,11 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map failures to exit codes with one line on stderr."""
-    from warehouse.connection import WarehouseLocked
+    from warehouse.connection import WarehouseLocked, WarehouseRefused
 
     try:
         app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)
-    except UsageError as exc:
+    except (UsageError, WarehouseRefused) as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 2
     except WarehouseLocked as exc:
