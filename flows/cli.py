@@ -13,12 +13,15 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
 from flows import settings
 from flows.summaries import echo, print_backfill, print_summary
+
+if TYPE_CHECKING:
+    from loading.ingest import IngestReport
 
 app = App(
     name="recoup",
@@ -29,6 +32,24 @@ app = App(
 
 class UsageError(Exception):
     """Bad arguments or inputs the user can fix; exit code 2."""
+
+
+class RunIncomplete(Exception):
+    """The run completed on what it could read but some inbox entries could not be read; exit
+    code 1, so a scheduler sees the night as failed (docs/decisions.md "Inbox paths")."""
+
+
+def _fail_if_unreadable(report: IngestReport | None) -> None:
+    if report is None or not report.unreadable:
+        return
+    names = ", ".join(note.split(": ", 1)[0] for note in report.unreadable)
+    count = len(report.unreadable)
+    raise RunIncomplete(
+        f"{count} inbox {'entry' if count == 1 else 'entries'} could not be read ({names}): what "
+        f"could be read was loaded and reported; nothing was recorded for "
+        f"{'it' if count == 1 else 'them'}, so the next run tries {'it' if count == 1 else 'them'} "
+        "again"
+    )
 
 
 SET_HELP = (
@@ -141,6 +162,7 @@ def run(
             overrides=overrides,
         )
     print_summary(result)
+    _fail_if_unreadable(result.ingest)
 
 
 @app.command
@@ -252,6 +274,7 @@ def backfill(
     with tags(*backfill_tags(payer)), progress.listening(show):
         result = backfill_flow(**parameters)
     print_backfill(result)
+    _fail_if_unreadable(result.ingest)
 
 
 @app.command
@@ -361,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     except WarehouseLocked as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 3
+    except RunIncomplete as exc:
+        print(f"recoup: {exc}", file=sys.stderr)
+        return 1
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
     except Exception as exc:
