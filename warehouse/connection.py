@@ -217,6 +217,10 @@ def preflight(path: str | Path) -> None:
         return
     try:
         con = duckdb.connect(str(path), read_only=True, config=CONFIG)
+    except duckdb.ConnectionException as exc:
+        if "same database file" in str(exc):
+            return  # open in this process already, through connect(): checked then
+        raise
     except duckdb.IOException as exc:
         if _lock_conflict(exc):
             return
