@@ -141,6 +141,9 @@ SCAN = (
 def test_an_unreadable_folder_or_file_is_named_not_skipped(tmp_path: Path, restore_modes) -> None:
     inbox = make_inbox(tmp_path)
     lock_out(inbox)
+    (inbox / "eligibility").mkdir()  # a whole feed folder
+    (inbox / "eligibility" / "resp.271").write_text("ISA*00*")
+    (inbox / "eligibility").chmod(0o000)
     done = subprocess.run(
         [*without_override(), sys.executable, "-c", SCAN, str(inbox)],
         cwd=ROOT, capture_output=True, text=True, timeout=PATIENT, check=True,
@@ -149,6 +152,8 @@ def test_an_unreadable_folder_or_file_is_named_not_skipped(tmp_path: Path, resto
     assert files == ["claims/march/batch.csv", "sessions/notes.csv"]
     assert unreadable == [
         "claims/locked/: cannot be read (Permission denied): nothing in it was loaded; the next "
+        "run tries again",
+        "eligibility/: cannot be read (Permission denied): nothing in it was loaded; the next "
         "run tries again",
         "sessions/secret.csv: cannot be read (Permission denied): not loaded; the next run "
         "tries again",
