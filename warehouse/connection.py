@@ -44,8 +44,8 @@ class MigrationFailed(RuntimeError):
 # DuckDB's main header: an 8-byte checksum, then the magic bytes (duckdb/storage/storage_info.hpp)
 DUCKDB_MAGIC = (8, b"DUCK")
 SQLITE_MAGIC = b"SQLite format 3\x00"
-# No network and no code from outside the lock file: a file DuckDB does not know must fail here,
-# not make DuckDB fetch an extension that could read it.
+# No network and no code that uv.lock does not pin: a file DuckDB cannot read must fail here, not
+# make DuckDB fetch (or load) an extension that could read it.
 CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
