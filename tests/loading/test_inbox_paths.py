@@ -222,3 +222,16 @@ def test_a_run_with_an_unreadable_folder_loads_the_rest_and_exits_1(
         ("notes.csv", "loaded"),
         ("secret.csv", "loaded"),
     ]
+
+
+def test_the_one_line_names_a_single_unreadable_entry() -> None:
+    from flows.cli import RunIncomplete, _fail_if_unreadable
+
+    note = "claims/batch.837: cannot be read (Permission denied): not loaded; the next run tries"
+    _fail_if_unreadable(ingest.IngestReport())  # nothing unreadable: the run stands
+    with pytest.raises(RunIncomplete) as failed:
+        _fail_if_unreadable(ingest.IngestReport(ignored=[note], unreadable=[note]))
+    assert str(failed.value) == (
+        "1 inbox entry could not be read (claims/batch.837): what could be read was loaded and "
+        "reported; nothing was recorded for it, so the next run tries it again"
+    )
