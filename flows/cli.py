@@ -1,9 +1,11 @@
 """The ``recoup`` console script.
 
-Exit codes: 0 when the run completed (findings are results, not failures); 2 for bad arguments or
-an unreadable inbox; 3 when the warehouse is locked by another run; 1 for anything else that
-stopped the run. Errors are one line on standard error. Prefect and GX are imported only by the
-commands that need them, so ``--help`` stays fast.
+Exit codes: 0 when the run completed (findings are results, not failures); 2 for bad arguments,
+an unreadable inbox or a ``--db`` file that is not recoup's warehouse (another program's database,
+a SQLite or non-DuckDB file, a newer release's warehouse: refused before anything runs); 3 when
+the warehouse is locked by another run; 1 for anything else that stopped the run. Errors are one
+line on standard error. Prefect and GX are imported only by the commands that need them, so
+``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
 from flows import settings
 from flows.summaries import echo, print_backfill, print_summary
+
+if TYPE_CHECKING:
+    from loading.ingest import IngestReport
 
 app = App(
     name="recoup",
@@ -27,6 +32,24 @@ app = App(
 
 class UsageError(Exception):
     """Bad arguments or inputs the user can fix; exit code 2."""
+
+
+class RunIncomplete(Exception):
+    """The run completed on what it could read but some inbox entries could not be read; exit
+    code 1, so a scheduler sees the night as failed (docs/decisions.md "Inbox paths")."""
+
+
+def _fail_if_unreadable(report: IngestReport | None) -> None:
+    if report is None or not report.unreadable:
+        return
+    names = ", ".join(note.split(": ", 1)[0] for note in report.unreadable)
+    count = len(report.unreadable)
+    raise RunIncomplete(
+        f"{count} inbox {'entry' if count == 1 else 'entries'} could not be read ({names}): what "
+        f"could be read was loaded and reported; nothing was recorded for "
+        f"{'it' if count == 1 else 'them'}, so the next run tries {'it' if count == 1 else 'them'} "
+        "again"
+    )
 
 
 SET_HELP = (
@@ -111,12 +134,14 @@ def run(
 ) -> None:
     """One nightly run: load new inbox files into the warehouse and summarise."""
     from loading.ingest import InboxError, scan_inbox
+    from warehouse.connection import preflight
 
     overrides = _overrides(set)
     try:
         scan_inbox(inbox)
     except InboxError as exc:
         raise UsageError(str(exc)) from exc
+    preflight(db)
     settings.prepare_prefect()
     from prefect import tags
 
@@ -137,6 +162,7 @@ def run(
             overrides=overrides,
         )
     print_summary(result)
+    _fail_if_unreadable(result.ingest)
 
 
 @app.command
@@ -201,6 +227,9 @@ def backfill(
         raise UsageError(
             f"warehouse {db} does not exist: run `recoup run` first, or drop --no-ingest"
         )
+    from warehouse.connection import preflight
+
+    preflight(db)
     settings.prepare_prefect()
     from flows.backfill import backfill_tags
     from flows.remote import find_backfill_deployment
@@ -245,6 +274,7 @@ def backfill(
     with tags(*backfill_tags(payer)), progress.listening(show):
         result = backfill_flow(**parameters)
     print_backfill(result)
+    _fail_if_unreadable(result.ingest)
 
 
 @app.command
@@ -315,6 +345,9 @@ def report(
     the marts' date, the marts and findings are recomputed for it first (the nightly's tasks)."""
     if not db.exists():
         raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
+    from warehouse.connection import preflight
+
+    preflight(db)
     settings.prepare_prefect()
     from flows.report import NoMarts
     from flows.report import report as report_flow
@@ -341,16 +374,19 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map failures to exit codes with one line on stderr."""
-    from warehouse.connection import WarehouseLocked
+    from warehouse.connection import WarehouseLocked, WarehouseRefused
 
     try:
         app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)
-    except UsageError as exc:
+    except (UsageError, WarehouseRefused) as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 2
     except WarehouseLocked as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 3
+    except RunIncomplete as exc:
+        print(f"recoup: {exc}", file=sys.stderr)
+        return 1
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
     except Exception as exc:

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flows import settings
-from warehouse.connection import WarehouseLocked
+from warehouse.connection import WarehouseLocked, preflight
 
 POLL_SECONDS = 0.2
 
@@ -119,7 +119,12 @@ def server_slot(wait_seconds: float, holder: str) -> Iterator[None]:
 
 @contextmanager
 def warehouse_lease(db: Path, wait_seconds: float, holder: str) -> Iterator[None]:
-    """The whole run's hold on the warehouse: the server slot (if any), then the file lease."""
+    """The whole run's hold on the warehouse: the server slot (if any), then the file lease.
+
+    First the file is checked (``preflight``): one recoup must not open (not DuckDB, another
+    program's, a newer release's) fails the flow here with WarehouseRefused, before any task
+    (whose retries would only repeat the refusal) and before the lock file is made."""
+    preflight(Path(db))
     with ExitStack() as stack:
         stack.enter_context(server_slot(wait_seconds, holder))
         stack.enter_context(file_lease(Path(db), wait_seconds, holder))

@@ -103,6 +103,8 @@ def print_backfill(result: BackfillResult) -> None:
         for outcome in report.by_status("rejected"):
             echo(f"  rejected {outcome.feed}/{outcome.path.name}: {outcome.reason}")
         print_parts(report)
+        for note in report.ignored:
+            echo(f"  ignored {note}")
     assert result.summary is not None  # step "all" writes the report
     print_totals(result.summary)
     for rule, reason in sorted(result.skipped.items()):

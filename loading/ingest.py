@@ -12,11 +12,13 @@ loads and ``ledger.rejected_parts`` names the part, its place and the reason. Ot
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -61,6 +63,8 @@ class FileOutcome:
 class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # the inbox entries that could not be read (also in ``ignored``): the run is incomplete
+    unreadable: list[str] = field(default_factory=list)
 
     def by_status(self, status: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -77,12 +81,35 @@ class InboxError(RuntimeError):
     """The inbox itself cannot be read (missing, not a folder, unreadable)."""
 
 
-def scan_inbox(inbox: Path) -> tuple[list[tuple[str, Path]], list[str]]:
-    """The feed files to consider, in load order, and what was ignored (with why)."""
+class InboxScan(NamedTuple):
+    files: list[tuple[str, Path]]  # (feed, path) in load order
+    ignored: list[str]  # what was passed over, with why (the run summary's "ignored" lines)
+    unreadable: list[str]  # those of ``ignored`` that could not be read: the run must fail
+
+
+SYMLINK = "symlink: not followed"
+RETRY = "the next run tries again"
+_KINDS = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def scan_inbox(inbox: Path) -> InboxScan:
+    """The feed files to consider, in load order, and what was passed over (with why).
+
+    Symlinks are never followed (a feed folder, a subfolder or a file; docs/decisions.md "Inbox
+    paths"), nor is anything but a regular file read (a named pipe would block the run). A
+    subfolder or file that cannot be read is named in ``unreadable`` (and ``ignored``): the rest
+    loads, the run fails, nothing is recorded for it. Names starting with ``.`` (uploads in
+    progress) are left out silently."""
     if not inbox.is_dir():
         raise InboxError(f"inbox {inbox} does not exist or is not a folder")
     files: list[tuple[str, Path]] = []
     ignored: list[str] = []
+    unreadable: list[str] = []
     try:
         entries = sorted(inbox.iterdir())
     except OSError as exc:
@@ -90,22 +117,57 @@ def scan_inbox(inbox: Path) -> tuple[list[tuple[str, Path]], list[str]]:
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_dir() and entry.name not in FEEDS:
+        if entry.name in FEEDS and entry.is_symlink():
+            ignored.append(f"{entry.name}: {SYMLINK}")
+        elif entry.is_dir() and entry.name not in FEEDS:
             ignored.append(f"{entry.name}/: not a feed folder (expected one of {', '.join(FEEDS)})")
     for feed in FEEDS:
         folder = inbox / feed
-        if not folder.is_dir():
+        if folder.is_symlink() or not folder.is_dir():
             continue
-        for path in sorted(_walk(folder)):
+        for path in sorted(_walk(folder, inbox, ignored, unreadable)):
             files.append((feed, path))
-    return files, ignored
+    return InboxScan(files, ignored, unreadable)
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    for path in folder.rglob("*"):
-        if path.is_file() and not any(
-            part.startswith(".") for part in path.relative_to(folder).parts
-        ):
+def _walk(folder: Path, inbox: Path, ignored: list[str], unreadable: list[str]) -> Iterator[Path]:
+    """The readable regular files under ``folder``, depth first by name, never through a symlink;
+    what is passed over goes to ``ignored`` with why, what cannot be read to ``unreadable`` too."""
+
+    def cannot_read(shown: str, exc: OSError, what: str) -> None:
+        note = f"{shown}: cannot be read ({exc.strerror or exc}): {what}; {RETRY}"
+        ignored.append(note)
+        unreadable.append(note)
+
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        cannot_read(folder.relative_to(inbox).as_posix() + "/", exc, "nothing in it was loaded")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        shown = path.relative_to(inbox).as_posix()
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError as exc:
+            cannot_read(shown, exc, "not loaded")
+            continue
+        if stat.S_ISLNK(mode):
+            ignored.append(f"{shown}: {SYMLINK}")
+        elif stat.S_ISDIR(mode):
+            yield from _walk(path, inbox, ignored, unreadable)
+        elif not stat.S_ISREG(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "not a file")
+            ignored.append(f"{shown}: not a regular file ({kind}): not read")
+        else:
+            try:  # readable now (a file that fails later is rejected unrecorded, see ingest_file)
+                os.close(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))
+            except OSError as exc:
+                cannot_read(shown, exc, "not loaded")
+                continue
             yield path
 
 
@@ -285,8 +347,8 @@ def ingest_inbox(
     on_file: Callable[[int, int, FileOutcome], None] | None = None,
 ) -> IngestReport:
     """Load every new file of the inbox; ``on_file(done, total, outcome)`` reports progress."""
-    files, ignored = scan_inbox(inbox)
-    report = IngestReport(ignored=ignored)
+    files, ignored, unreadable = scan_inbox(inbox)
+    report = IngestReport(ignored=ignored, unreadable=unreadable)
     for index, (feed, path) in enumerate(files, start=1):
         outcome = ingest_file(con, feed, path, store, run_id)
         report.outcomes.append(outcome)

@@ -153,3 +153,58 @@ def test_prefect_waits_for_its_temporary_server_as_long_as_a_busy_machine_needs(
     assert settings.DEFAULT_SERVER_STARTUP_SECONDS >= 600
     # the operator's environment wins
     assert _startup_timeout_seen_by_prefect("45") == "45"
+
+
+def _foreign_files(root: Path) -> dict[str, Path]:
+    """A SQLite database, another program's DuckDB database and random bytes, as --db."""
+    import sqlite3
+
+    import duckdb
+
+    root.mkdir(parents=True, exist_ok=True)
+    lite = sqlite3.connect(root / "app.sqlite")
+    lite.execute("CREATE TABLE t (a)")
+    lite.commit()
+    lite.close()
+    con = duckdb.connect(str(root / "crm.duckdb"))
+    con.execute("CREATE TABLE customers (id INTEGER)")
+    con.close()
+    (root / "noise.duckdb").write_bytes(bytes(range(256)) * 64)
+    return {p.name: p for p in sorted(root.iterdir())}
+
+
+@pytest.mark.parametrize("command", ["run", "report", "backfill"])
+def test_a_db_that_is_not_recoups_warehouse_exits_2_at_once_and_stays_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    import time
+
+    inbox = tmp_path / "inbox"
+    (inbox / "claims").mkdir(parents=True)
+    files = _foreign_files(tmp_path / "dbs")
+    before = {name: path.read_bytes() for name, path in files.items()}
+    args = {
+        "run": ["run", "--inbox", str(inbox)],
+        "report": ["report"],
+        "backfill": ["backfill", "--start", "2026-04-01", "--end", "2026-04-30", "--no-ingest"],
+    }[command]
+    what = {
+        "app.sqlite": "is a SQLite database, not a DuckDB warehouse made by recoup; recoup will "
+        "not open it",
+        "crm.duckdb": "is a DuckDB database that recoup did not create (it has no "
+        "ledger.schema_migrations; it holds main.customers); recoup will not write into it",
+        "noise.duckdb": "is not a DuckDB database (it does not start with a DuckDB header); "
+        "recoup will not open it",
+    }
+    for name, db in files.items():
+        started = time.monotonic()
+        code = main([*args, "--db", str(db), "--reports", str(tmp_path / "reports")])
+        assert (code, _error(capsys)) == (
+            2,
+            f"recoup: warehouse {db} {what[name]}: give --db recoup's warehouse file, or a new "
+            "path to start one",
+        )
+        assert time.monotonic() - started < 10  # refused before Prefect starts, never retried
+    assert {name: path.read_bytes() for name, path in files.items()} == before
+    assert sorted(p.name for p in (tmp_path / "dbs").iterdir()) == sorted(files)
+    assert not (tmp_path / "reports").exists()
