@@ -118,7 +118,9 @@ PAYERS = [
 ]
 # SPEC's sessions header: the columns must all be present, even when their values are empty.
 SESSIONS_HEADER = [c.name for c in SESSIONS]
-SCORE_RANGES = {"phq9": (0, 27), "gad7": (0, 21), "minutes": (0, 1440)}
+SCORE_RANGES = {"phq9": (0, 27), "gad7": (0, 21), "minutes": (1, 1440)}
+# Said after a value out of range: why a value that looks like a number is refused.
+RANGE_NOTES = {"minutes": " (empty = not documented)"}
 
 
 def read_frame(data: bytes, file_name: str, fmt: str) -> pl.DataFrame:
@@ -187,7 +189,7 @@ def _typed(frame: pl.DataFrame, schema: list[Column], file_name: str) -> pl.Data
             if row is not None:
                 raise FeedError(
                     file_name,
-                    f"{frame[row - 2, name]} is outside {low}-{high}",
+                    f"{frame[row - 2, name]} is outside {low}-{high}{RANGE_NOTES.get(name, '')}",
                     row=row,
                     column=name,
                 )
@@ -229,6 +231,24 @@ def _conversion(col: Column) -> tuple[str | None, str, pl.Expr | None]:
     return None, "", None
 
 
+def _at_least(
+    sent: pl.DataFrame,
+    typed: pl.DataFrame,
+    name: str,
+    low: int,
+    problem: str,
+    file_name: str,
+    *,
+    strict: bool = False,
+) -> None:
+    """Reject the file at the first row whose typed ``name`` is below ``low`` (or equal to it,
+    ``strict``), quoting the value as ``sent`` (the frame before typing: same rows)."""
+    value = pl.col(name)
+    row = _first_bad(typed, value <= low if strict else value < low)
+    if row is not None:
+        raise FeedError(file_name, f"{sent[row - 2, name]!r} {problem}", row=row, column=name)
+
+
 def _modifier_list(name: str = "modifiers") -> pl.Expr:
     return pl.col(name).str.to_uppercase().str.split(":")
 
@@ -259,7 +279,10 @@ def _to_arrow(frame: pl.DataFrame) -> pa.Table:
 
 def read_claims(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dict[str, pa.Table]:
     """Claims CSV/Parquet -> stg.claims + stg.claim_lines."""
-    frame = _typed(frame, CLAIMS, file_name)
+    sent, frame = frame, _typed(frame, CLAIMS, file_name)
+    _at_least(sent, frame, "charge", 0, "is negative: a charge cannot be", file_name)
+    units = "is not above 0: a line bills at least one unit"
+    _at_least(sent, frame, "units", 0, units, file_name, strict=True)
     _unique(frame, ["claim_id", "line_number"], file_name)
     claim_level = ["member_id", "payer_id", "billing_npi", "frequency_code"]
     _consistent(frame, "claim_id", claim_level, file_name)

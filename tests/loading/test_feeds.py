@@ -47,6 +47,9 @@ def test_claims_csv_reads_claims_and_lines_with_exact_types() -> None:
         (b",120,11", b",120.123,11", 4, "charge", "at most two decimals"),
         (b",120,11", b",12O,11", 4, "charge", "at most two decimals"),
         (b"C2,1,M2", b"C1,1,M2", 4, "line_number", "duplicate key"),
+        # issue 9 item 9b: negative charges were loaded
+        (b",120,11", b",-120,11", 4, "charge", "'-120' is negative: a charge cannot be"),
+        (b"95:GT,,120", b"95:GT,0,120", 4, "units", "'0' is not above 0"),
     ],
 )
 def test_claims_csv_rejections_name_line_and_column(old, new, line, column, problem) -> None:
@@ -92,6 +95,23 @@ def test_sessions_score_out_of_range_is_rejected() -> None:
         read("sessions", data)
     assert (caught.value.row, caught.value.column) == (2, "phq9")
     assert "outside 0-27" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (b"C1,,0,2025-03-05,12,9", "minutes", "0 is outside 1-1440 (empty = not documented)"),
+        (b"C1,,-5,2025-03-05,12,9", "minutes", "-5 is outside 1-1440 (empty = not documented)"),
+        (b"C1,,50,2025-03-05,-1,9", "phq9", "-1 is outside 0-27"),
+        (b"C1,,50,2025-03-05,12,22", "gad7", "22 is outside 0-21"),
+    ],
+)
+def test_sessions_minutes_and_scores_out_of_range(row: bytes, column: str, message: str) -> None:
+    """Issue 9 item 9b: zero minutes were loaded as a documented session of no time."""
+    data = b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\nC0,,50,,,\n" + row + b"\n"
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", data, name="sessions.csv")
+    assert str(caught.value) == f"sessions.csv (line 3, column '{column}'): {message}"
 
 
 def test_sessions_header_must_hold_every_spec_column() -> None:

@@ -305,6 +305,11 @@ def test_835_without_trn_is_rejected() -> None:
             "ends before it begins",
         ),
         ("HI*ABK:F900", "HI*ABK>F900", 48, "HI", "HI01 is not a qualifier:code composite"),
+        # issue 9 item 9b: negative charges and unit counts were loaded
+        ("CLM*CLM001*300.00", "CLM*CLM001*-300.00", 21, "CLM", "CLM02 '-300.00' is negative"),
+        ("SV1*HC:90834*130.00", "SV1*HC:90834*-130.00", 53, "SV1", "SV102 '-130.00' is negative"),
+        ("90834*130.00*UN*1*", "90834*130.00*UN*-1*", 53, "SV1", "SV104 '-1' is not above 0"),
+        ("90834*130.00*UN*1*", "90834*130.00*UN*0*", 53, "SV1", "SV104 '0' is not above 0"),
     ],
 )
 def test_837_required_content(old: str, new: str, index: int, seg_id: str, words: str) -> None:
