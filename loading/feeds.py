@@ -123,24 +123,76 @@ SCORE_RANGES = {"phq9": (0, 27), "gad7": (0, 21), "minutes": (1, 1440)}
 RANGE_NOTES = {"minutes": " (empty = not documented)"}
 
 
+# What a file that is not CSV text starts with (found by the bad-input corpus: these were read
+# as CSV and rejected for their "header", or loaded with the NUL bytes in the values).
+_NOT_TEXT = (
+    (b"\xff\xfe", "is UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8"),
+    (b"\xfe\xff", "is UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8"),
+    (b"PK\x03\x04", "is a ZIP archive (a spreadsheet such as .xlsx?), not CSV text"),
+)
+
+
+def _not_csv_text(data: bytes, file_name: str) -> None:
+    """Reject what cannot be CSV text before reading it: empty, UTF-16, ZIP, NUL bytes."""
+    if not data.strip():
+        raise FeedError(file_name, "the file is empty")
+    for magic, problem in _NOT_TEXT:
+        if data.startswith(magic):
+            raise FeedError(file_name, problem)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise FeedError(
+            file_name,
+            "holds a NUL byte (binary data, not CSV text)",
+            row=data.count(b"\n", 0, nul) + 1,
+        )
+
+
+def _ragged_line(data: bytes) -> tuple[int, int, int] | None:
+    """The first line (1-based) whose field count differs from the header's, with both counts."""
+    import csv
+
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    rows = csv.reader(io.StringIO(text))
+    width = None
+    for row in rows:
+        if not row or row[0].lstrip().startswith("#"):
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            return rows.line_num, len(row), width
+    return None
+
+
 def read_frame(data: bytes, file_name: str, fmt: str) -> pl.DataFrame:
-    """Read CSV (all columns as text; lines starting with # are comments) or Parquet."""
+    """Read CSV (all columns as text; lines starting with # are comments) or Parquet. Text
+    values are trimmed and an empty one is missing, in both formats."""
+    if fmt != "parquet":
+        _not_csv_text(data, file_name)
     try:
         if fmt == "parquet":
             frame = pl.read_parquet(io.BytesIO(data))
-            return frame.with_columns(
+            frame = frame.with_columns(
                 pl.col(name).cast(pl.String)
                 for name in frame.columns
                 if frame.schema[name] != pl.String
-            ).rename(lambda name: name.strip())
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            infer_schema=False,
-            comment_prefix="#",
-            encoding="utf8",
-            truncate_ragged_lines=False,
-        )
+            )
+        else:
+            frame = pl.read_csv(
+                io.BytesIO(data),
+                infer_schema=False,
+                comment_prefix="#",
+                encoding="utf8",
+                truncate_ragged_lines=False,
+            )
     except Exception as exc:  # polars raises several error types for malformed files
+        ragged = _ragged_line(data) if fmt == "csv" else None
+        if ragged is not None:
+            line, fields, width = ragged
+            raise FeedError(
+                file_name, f"{fields} fields where the header has {width}", row=line
+            ) from exc
         raise FeedError(file_name, f"cannot be read as {fmt}: {str(exc).splitlines()[0]}") from exc
     frame = frame.rename(lambda name: name.strip())
     return frame.with_columns(pl.col(pl.String).str.strip_chars().replace("", None))

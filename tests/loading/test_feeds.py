@@ -203,3 +203,45 @@ def test_reference_files_are_told_apart_by_header() -> None:
 def test_garbage_bytes_are_rejected_not_crashed() -> None:
     with pytest.raises(feeds.FeedError):
         read("claims", b"\x00\x01\x02\xff\xfe garbage \n\x00")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [  # found by the bad-input corpus (tests/badinput): read as CSV, or loaded with NUL bytes
+        (b"", "s.csv: the file is empty"),
+        (b" \n\n", "s.csv: the file is empty"),
+        (
+            "claim_id,line_number\nC1,1\n".encode("utf-16"),
+            "s.csv: is UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8",
+        ),
+        (
+            b"PK\x03\x04\x14\x00",
+            "s.csv: is a ZIP archive (a spreadsheet such as .xlsx?), not CSV text",
+        ),
+        (
+            b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\nC1,,50,,,\nC\x002,,50,,,\n",
+            "s.csv (line 3): holds a NUL byte (binary data, not CSV text)",
+        ),
+        (
+            b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\n# note\nC1,,50,,,\n"
+            b"C2,,50,,,,EXTRA\n",
+            "s.csv (line 4): 7 fields where the header has 6",
+        ),
+    ],
+    ids=["empty", "blank", "utf16", "zip", "nul", "ragged"],
+)
+def test_what_is_not_csv_text_is_named(data: bytes, message: str) -> None:
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", data, name="s.csv")
+    assert str(caught.value) == message
+
+
+def test_parquet_empty_strings_are_missing_like_csv_cells() -> None:
+    """A Parquet '' (or '  ') is an empty cell, as in CSV: modifiers '' used to be rejected as
+    "not modifiers like 95 or 95:GT"."""
+    frame = pl.read_csv(io.BytesIO(CLAIMS_CSV), infer_schema=False)
+    frame = frame.with_columns(pl.col("modifiers").fill_null("  "))
+    sink = io.BytesIO()
+    frame.write_parquet(sink)
+    parquet = read("claims", sink.getvalue(), fmt="parquet", name="c.parquet")
+    assert parquet["stg.claim_lines"].equals(read("claims", CLAIMS_CSV)["stg.claim_lines"])

@@ -539,3 +539,34 @@ def test_syntax_inside_a_claim_rejects_the_file(bad_date: bool, line: int, words
     err = reject("syntax.837", raw.encode())
     assert (err.segment_index, err.line) == (line, line)
     assert err.problem == words
+
+
+def test_a_271_without_subscriber_is_rejected() -> None:
+    """Found by the bad-input corpus: a 271 whose only HLs are the payer and the provider
+    loaded as a response about nobody (0 rows, status loaded)."""
+    lines = text("good.271").splitlines(keepends=True)
+    raw = "".join(lines[:8] + lines[29:]).replace("SE*28*0001", "SE*7*0001")
+    err = reject("nobody.271", raw.encode())
+    assert (err.segment_index, err.segment_id, err.line, err.column) == (9, "SE", 9, 1)
+    assert err.problem == (
+        "transaction set 0001 has no subscriber (HL*22): a 271 answers for at least one "
+        "(loop 2000C is required)"
+    )
+
+
+def test_a_nul_byte_inside_a_segment_is_rejected_at_its_segment() -> None:
+    """Found by the bad-input corpus: a NUL inside CLM01 loaded as part of the claim id."""
+    raw = text("good.837").replace("CLM*CLM002", "CLM*CLM\x00002")
+    err = reject("nul.837", raw.encode())
+    assert (err.segment_index, err.segment_id, err.line, err.column) == (45, "CLM", 45, 1)
+    assert err.problem == (
+        "control character 0x00 inside the segment: X12 text holds none (binary data or a "
+        "damaged file)"
+    )
+
+
+def test_control_characters_used_as_delimiters_are_not_damage() -> None:
+    raw = text("good.835").replace("~\n", "\x07")  # BEL ends each segment
+    tables, good = read("delimited.835", raw.encode()).tables, read("good.835").tables
+    for table, column in [("stg.remit_claims", "claim_id"), ("stg.remit_lines", "paid_amount")]:
+        assert tables[table].column(column) == good[table].column(column)
