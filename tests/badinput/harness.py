@@ -1,8 +1,9 @@
 """Load an inbox the way ``recoup run`` does, in-process and without Prefect: ``ingest_inbox``,
-the marts, the rules and the exposure.json summary, into a fresh warehouse."""
+the reference rebuild, the marts, the rules and the exposure.json summary."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -13,9 +14,11 @@ from demo.generator import generate
 from expectations.catalog import RULE_IDS, run_rules
 from expectations.config import load_config
 from flows.handover import report_rules
+from loading import reference
 from loading.ingest import IngestReport, ingest_inbox, table_counts
 from marts.build import build_models
 from reporting import Scope, build_summary
+from tests.badinput.cases import Case, demo_file
 from warehouse.connection import open_warehouse
 
 AS_OF = date(2026, 11, 15)
@@ -62,6 +65,9 @@ def load(inbox: Path, work: Path) -> Run:
     with open_warehouse(work / "recoup.duckdb") as con:
         report = ingest_inbox(con, inbox, store, "corpus")
         counts = table_counts(con, ("stg",))
+        con.execute("BEGIN TRANSACTION")
+        reference.rebuild(con)  # ref.* from the shipped defaults and the inbox's overrides
+        con.execute("COMMIT")
         build_models(con, AS_OF)
         result = run_rules(con, AS_OF, load_config())
         summary = build_summary(
@@ -71,3 +77,23 @@ def load(inbox: Path, work: Path) -> Run:
             "SELECT file_name, status, error FROM ledger.files ORDER BY feed, file_name"
         ).fetchall()
     return Run(report, counts, summary, ledger, store)
+
+
+def place(case: Case, inbox: Path, clean_inbox: Path) -> Path:
+    """Write the case's file (derived from the clean inbox) into ``inbox``; returns its path."""
+    target = demo_file(inbox, case.path) if case.replaces else inbox / case.path
+    data = case.content(clean_inbox)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return target
+
+
+def expected_summary(clean: dict[str, Any], deltas: dict[str, float]) -> dict[str, Any]:
+    summary = copy.deepcopy(clean)
+    for dotted, delta in deltas.items():
+        *parents, leaf = dotted.split(".")
+        node = summary
+        for key in parents:
+            node = node[key]
+        node[leaf] = round(node[leaf] + delta, 2)
+    return summary

@@ -14,50 +14,12 @@ every rejected file of the corpus goes in at once beside the clean inbox into a 
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.badinput.cases import CASES, Case, demo_file
-from tests.badinput.harness import Run, copy_inbox, copy_warehouse, demo_inbox, load
-
-
-@pytest.fixture(scope="session")
-def clean_inbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_inbox(tmp_path_factory.mktemp("badinput") / "inbox")
-
-
-@pytest.fixture(scope="session")
-def clean(clean_inbox: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return load(clean_inbox, tmp_path_factory.mktemp("clean"))
-
-
-@pytest.fixture(scope="session")
-def clean_work(clean: Run) -> Path:
-    """The clean run's folder (warehouse and store): each case copies it."""
-    return clean.store.parent
-
-
-def place(case: Case, inbox: Path, clean_inbox: Path) -> Path:
-    """Write the case's file (derived from the clean inbox) into ``inbox``; returns its path."""
-    target = demo_file(inbox, case.path) if case.replaces else inbox / case.path
-    data = case.content(clean_inbox)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return target
-
-
-def expected_summary(clean: dict[str, Any], deltas: dict[str, float]) -> dict[str, Any]:
-    summary = copy.deepcopy(clean)
-    for dotted, delta in deltas.items():
-        *parents, leaf = dotted.split(".")
-        node = summary
-        for key in parents:
-            node = node[key]
-        node[leaf] = round(node[leaf] + delta, 2)
-    return summary
+from tests.badinput.cases import CASES, Case
+from tests.badinput.harness import Run, copy_inbox, copy_warehouse, expected_summary, load, place
 
 
 def test_the_corpus_is_large_and_covers_every_feed() -> None:
