@@ -115,20 +115,29 @@ def x837(claims: Sequence[Claim], *, control: int = 900001, sep: str = "~\n") ->
     )
 
 
-def subscriber_segments(member_id: str, number: int, *, begin: str = "20250101") -> list[str]:
+def subscriber_segments(
+    member_id: str, number: int, *, begin: str = "20250101", end: str = "20251231", eb01: str = "1"
+) -> list[str]:
     return [
         f"HL*{number}*2*22*0",
         f"TRN*2*{member_id}-20251215*9462345678",
         f"NM1*IL*1*DOE*SAM****MI*{member_id}",
         "DMG*D8*19700101*F",
-        "EB*1*IND*30^MH",
-        f"DTP*291*RD8*{begin}-20251231",
+        f"EB*{eb01}*IND*30^MH",
+        f"DTP*291*RD8*{begin}-{end}",
     ]
 
 
 def x271(
-    members: Sequence[str], *, control: int = 900101, check: str = "20251215", sep: str = "~\n"
+    members: Sequence[str],
+    *,
+    control: int = 900101,
+    check: str = "20251215",
+    sep: str = "~\n",
+    spans: Sequence[tuple[date, date, str]] | None = None,
 ) -> bytes:
+    """A 271 of ``members`` (coverage 2025, active, unless ``spans`` gives each one's begin, end
+    and EB01)."""
     body = [
         f"BHT*0022*11*BADINQ1*{check}*0700",
         "HL*1**20*1",
@@ -137,7 +146,13 @@ def x271(
         f"NM1*1P*2*NORTHPOINT BEHAVIORAL HEALTH*****XX*{BILLING_NPI}",
     ]
     for number, member in enumerate(members, start=3):
-        body += subscriber_segments(member, number)
+        if spans is None:
+            body += subscriber_segments(member, number)
+        else:
+            begin, end, eb01 = spans[number - 3]
+            body += subscriber_segments(
+                member, number, begin=f"{begin:%Y%m%d}", end=f"{end:%Y%m%d}", eb01=eb01
+            )
     return envelope([body], kind="271", version="005010X279A1", control=control, sep=sep)
 
 
@@ -177,12 +192,19 @@ def remittance_segments(
     return out
 
 
-def x835(payments: Sequence[Payment], *, control: int = 900201, total: str | None = None) -> bytes:
+def x835(
+    payments: Sequence[Payment],
+    *,
+    control: int = 900201,
+    total: str | None = None,
+    sep: str = "~\n",
+) -> bytes:
     return envelope(
         [remittance_segments(payments, total=total)],
         kind="835",
         version="005010X221A1",
         control=control,
+        sep=sep,
     )
 
 
