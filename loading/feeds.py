@@ -11,11 +11,14 @@ guessed at: money must be a plain decimal with at most two places, dates ISO ``Y
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
+from polars.exceptions import PanicException  # a BaseException: not caught as an Exception
 
 MONEY = pl.Decimal(18, 2)
 _AMOUNT = r"^-?(\d+(\.\d{0,2})?|\.\d{1,2})$"
@@ -153,15 +156,18 @@ def _ragged_line(data: bytes) -> tuple[int, int, int] | None:
     import csv
 
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(text, newline=""))
     width = None
-    for row in rows:
-        if not row or row[0].lstrip().startswith("#"):
-            continue
-        if width is None:
-            width = len(row)
-        elif len(row) != width:
-            return rows.line_num, len(row), width
+    try:
+        for row in rows:
+            if not row or row[0].lstrip().startswith("#"):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                return rows.line_num, len(row), width
+    except csv.Error:  # found by the fuzzer: a bare CR; polars' own message will do
+        return None
     return None
 
 
@@ -186,7 +192,7 @@ def read_frame(data: bytes, file_name: str, fmt: str) -> pl.DataFrame:
                 encoding="utf8",
                 truncate_ragged_lines=False,
             )
-    except Exception as exc:  # polars raises several error types for malformed files
+    except (Exception, PanicException) as exc:  # polars raises several types (and panics)
         ragged = _ragged_line(data) if fmt == "csv" else None
         if ragged is not None:
             line, fields, width = ragged
@@ -571,10 +577,27 @@ def read_reference(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dic
     return {table: _to_arrow(frame.select("file_sha256", *columns))}
 
 
-READERS = {
-    "claims": read_claims,
-    "eligibility": read_eligibility,
-    "remittances": read_remittances,
-    "sessions": read_sessions,
-    "reference": read_reference,
+Reader = Callable[[pl.DataFrame, str, str], dict[str, pa.Table]]
+
+
+def _no_panic(reader: Reader) -> Reader:
+    """``reader``, with a panic of polars (a BaseException, which would stop the whole run)
+    turned into the file's rejection. Found by the fuzzer on a damaged Parquet file."""
+
+    @functools.wraps(reader)
+    def guarded(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dict[str, pa.Table]:
+        try:
+            return reader(frame, file_name, file_sha256)
+        except PanicException as exc:
+            raise FeedError(file_name, "cannot be read: its values broke the reader") from exc
+
+    return guarded
+
+
+READERS: dict[str, Reader] = {
+    "claims": _no_panic(read_claims),
+    "eligibility": _no_panic(read_eligibility),
+    "remittances": _no_panic(read_remittances),
+    "sessions": _no_panic(read_sessions),
+    "reference": _no_panic(read_reference),
 }

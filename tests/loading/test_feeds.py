@@ -245,3 +245,37 @@ def test_parquet_empty_strings_are_missing_like_csv_cells() -> None:
     frame.write_parquet(sink)
     parquet = read("claims", sink.getvalue(), fmt="parquet", name="c.parquet")
     assert parquet["stg.claim_lines"].equals(read("claims", CLAIMS_CSV)["stg.claim_lines"])
+
+
+def test_a_bare_carriage_return_is_refused_in_recoups_words() -> None:
+    """Found by the fuzzer (tests/loading/test_fuzz_mutations.py): the search for the ragged line
+    raised csv.Error on a bare CR."""
+    data = (
+        b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\n\r,FZ001,,50,2025-12-02T10:00:00"
+        b",12,9\nFZ002,1,,,,\n"
+    )
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", data, name="s.csv")
+    assert str(caught.value) == "s.csv (line 3): 7 fields where the header has 6"
+
+
+def test_a_parquet_file_that_panics_polars_is_refused_not_a_crash() -> None:
+    """Found by the fuzzer: one byte changed in a Parquet file made polars panic, and its
+    PanicException (a BaseException) went past every ``except Exception`` and stopped the run."""
+    frame = pl.DataFrame(
+        {
+            "claim_id": ["FZ001", "FZ002"],
+            "line_number": [None, "1"],
+            "minutes": ["50", None],
+            "note_signed_at": ["2025-12-02T10:00:00", None],
+            "phq9": ["12", None],
+            "gad7": ["9", None],
+        }
+    )
+    sink = io.BytesIO()
+    frame.write_parquet(sink)
+    data = bytearray(sink.getvalue())
+    data[1220] = 81
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", bytes(data), fmt="parquet", name="s.parquet")
+    assert str(caught.value).startswith("s.parquet: cannot be read as parquet: ")
