@@ -192,4 +192,5 @@ def test_a_mutated_file_loads_whole_or_leaves_nothing(
     if outcome.status == "rejected":
         assert staged == 0
     else:
-        assert staged == sum(outcome.rows.values()) > 0
+        # (a CSV cut right after its header loads as an empty file: CSV has no trailer to miss)
+        assert staged == sum(outcome.rows.values())
