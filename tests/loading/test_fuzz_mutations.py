@@ -2,13 +2,14 @@
 duplicate, truncate; bytes drawn mostly from the delimiters, digits and signs that matter) end
 in recoup's own verdict, never anything else:
 
-* read level (every feed: 837P, 271, 835, claims/sessions/reference CSV, Parquet): the file reads
-  into staging tables that pass the structural gate, with no row of a rejected part (an 837P
-  claim's lines without their claim), or it is refused with ``X12Error`` / ``FeedError``
-  (``StructuralError`` is one) whose message is not the readers' "please report it" catch-all;
-* load level (837P, 835 and sessions CSV through ``ingest_file`` into one warehouse): a file is
-  loaded with exactly its counted rows, or rejected with none of its rows staged; no
-  "unexpected" reason.
+* read level (every feed: 837P, 271, 835, claims/eligibility/remittance/sessions/reference
+  CSV, Parquet): the file reads into staging tables that pass the structural gate, with no row
+  of a rejected part (an 837P claim's lines without their claim), or it is refused with
+  ``X12Error`` / ``FeedError`` (``StructuralError`` is one) whose message is not the readers'
+  "please report it" catch-all;
+* load level (837P, 271, 835, sessions and remittance CSV through ``ingest_file`` into one
+  warehouse): a file is loaded with exactly its counted rows, or rejected with none of its rows
+  staged; no "unexpected" reason.
 
 A hang fails the example (the profile's deadline). Counts: ``tests/fuzzing.py``.
 """
@@ -45,6 +46,22 @@ SEEDS: dict[str, tuple[str, bytes]] = {
     "claims.csv": (
         "claims",
         b.csv(b.CLAIMS_HEADER, b.claims_row(), b.claims_row(charge="99.10").replace(",1,", ",2,")),
+    ),
+    "eligibility.csv": (
+        "eligibility",
+        b.csv(
+            b.ELIGIBILITY_HEADER,
+            "FZM1,ACMEH,2025-12-15,active,2025-01-01,2025-12-31",
+            "FZM2,ACMEH,2025-12-15,inactive,,",
+        ),
+    ),
+    "remittances.csv": (
+        "remittances",
+        b.csv(
+            b.REMITTANCES_HEADER,
+            "T1,2025-12-20,ACMEH,FZ001,1,90834,2025-12-02,90.00",
+            "T1,2025-12-20,ACMEH,FZ002,22,90837,2025-11-30,-120.00",
+        ),
     ),
     "sessions.csv": (
         "sessions",
@@ -168,7 +185,7 @@ def staged_rows(con: duckdb.DuckDBPyConnection, sha: str) -> int:
     return total
 
 
-@pytest.mark.parametrize("seed", ["837", "835", "sessions.csv"])
+@pytest.mark.parametrize("seed", ["837", "271", "835", "sessions.csv", "remittances.csv"])
 @given(data=st.data())
 def test_a_mutated_file_loads_whole_or_leaves_nothing(
     seed: str, data: st.DataObject, shared_warehouse: None
