@@ -97,15 +97,20 @@ def x12_resent(inbox: Path) -> bytes:
 
 
 def predated_note(inbox: Path) -> bytes:
-    """A demo session row sent again with its note signed 35 days before it was, minutes given:
-    the row the issue found taking the place of an earlier one."""
+    """The issue's case (9a): the demo's session row that has no minutes (its line has a
+    ``documentation.time_missing`` finding) sent again with minutes and its note signed 35 days
+    before it was, i.e. before the session. The finding and its exposure must stay."""
     for path in sorted((inbox / "sessions").iterdir()):
         for row in path.read_text().splitlines()[1:]:
-            claim_id, line, _, signed, *_ = row.split(",")
-            if signed:
+            claim_id, line, minutes, signed, *_ = row.split(",")
+            if signed and not minutes and claim_id == TIME_MISSING_CLAIM:
                 early = datetime.fromisoformat(signed) - timedelta(days=35)
                 return b.csv(b.SESSIONS_HEADER, f"{claim_id},{line},60,{early:%Y-%m-%dT%H:%M:%S},,")
-    raise AssertionError("no signed session row in the demo")
+    raise AssertionError(f"no unsigned-minutes session row of {TIME_MISSING_CLAIM} in the demo")
+
+
+# the clean demo's one documentation.time_missing finding (line 1, $96.70)
+TIME_MISSING_CLAIM = "PCN00000002"
 
 
 def crlf(data: bytes) -> bytes:

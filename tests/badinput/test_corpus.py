@@ -100,3 +100,12 @@ def test_every_rejected_file_at_once(clean_inbox: Path, clean: Run, tmp_path: Pa
     assert {s for path, (s, _) in statuses.items() if path not in bad} == {"loaded"}
     assert run.counts == clean.counts
     assert run.summary == clean.summary
+
+
+def test_the_pre_dated_note_case_is_the_issues(clean: Run) -> None:
+    """Issue 9, 9a: the clean run has the time_missing finding the pre-dated note used to
+    remove; the case above proves exposure.json (this finding and its $96.70 included) stays."""
+    assert clean.summary["by_rule"]["documentation.time_missing"] == {
+        "lines": 1,
+        "exposure": 96.7,
+    }
