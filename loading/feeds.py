@@ -11,6 +11,7 @@ guessed at: money must be a plain decimal with at most two places, dates ISO ``Y
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 from collections.abc import Callable
@@ -153,8 +154,6 @@ def _not_csv_text(data: bytes, file_name: str) -> None:
 
 def _ragged_line(data: bytes) -> tuple[int, int, int] | None:
     """The first line (1-based) whose field count differs from the header's, with both counts."""
-    import csv
-
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
     rows = csv.reader(io.StringIO(text, newline=""))
     width = None
