@@ -11,11 +11,15 @@ guessed at: money must be a plain decimal with at most two places, dates ISO ``Y
 
 from __future__ import annotations
 
+import csv
+import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
+from polars.exceptions import PanicException  # a BaseException: not caught as an Exception
 
 MONEY = pl.Decimal(18, 2)
 _AMOUNT = r"^-?(\d+(\.\d{0,2})?|\.\d{1,2})$"
@@ -118,27 +122,82 @@ PAYERS = [
 ]
 # SPEC's sessions header: the columns must all be present, even when their values are empty.
 SESSIONS_HEADER = [c.name for c in SESSIONS]
-SCORE_RANGES = {"phq9": (0, 27), "gad7": (0, 21), "minutes": (0, 1440)}
+SCORE_RANGES = {"phq9": (0, 27), "gad7": (0, 21), "minutes": (1, 1440)}
+# Said after a value out of range: why a value that looks like a number is refused.
+RANGE_NOTES = {"minutes": " (empty = not documented)"}
+
+
+# What a file that is not CSV text starts with (found by the bad-input corpus: these were read
+# as CSV and rejected for their "header", or loaded with the NUL bytes in the values).
+_NOT_TEXT = (
+    (b"\xff\xfe", "is UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8"),
+    (b"\xfe\xff", "is UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8"),
+    (b"PK\x03\x04", "is a ZIP archive (a spreadsheet such as .xlsx?), not CSV text"),
+)
+
+
+def _not_csv_text(data: bytes, file_name: str) -> None:
+    """Reject what cannot be CSV text before reading it: empty, UTF-16, ZIP, NUL bytes."""
+    if not data.strip():
+        raise FeedError(file_name, "the file is empty")
+    for magic, problem in _NOT_TEXT:
+        if data.startswith(magic):
+            raise FeedError(file_name, problem)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise FeedError(
+            file_name,
+            "holds a NUL byte (binary data, not CSV text)",
+            row=data.count(b"\n", 0, nul) + 1,
+        )
+
+
+def _ragged_line(data: bytes) -> tuple[int, int, int] | None:
+    """The first line (1-based) whose field count differs from the header's, with both counts."""
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    rows = csv.reader(io.StringIO(text, newline=""))
+    width = None
+    try:
+        for row in rows:
+            if not row or row[0].lstrip().startswith("#"):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                return rows.line_num, len(row), width
+    except csv.Error:  # found by the fuzzer: a bare CR; polars' own message will do
+        return None
+    return None
 
 
 def read_frame(data: bytes, file_name: str, fmt: str) -> pl.DataFrame:
-    """Read CSV (all columns as text; lines starting with # are comments) or Parquet."""
+    """Read CSV (all columns as text; lines starting with # are comments) or Parquet. Text
+    values are trimmed and an empty one is missing, in both formats."""
+    if fmt != "parquet":
+        _not_csv_text(data, file_name)
     try:
         if fmt == "parquet":
             frame = pl.read_parquet(io.BytesIO(data))
-            return frame.with_columns(
+            frame = frame.with_columns(
                 pl.col(name).cast(pl.String)
                 for name in frame.columns
                 if frame.schema[name] != pl.String
-            ).rename(lambda name: name.strip())
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            infer_schema=False,
-            comment_prefix="#",
-            encoding="utf8",
-            truncate_ragged_lines=False,
-        )
-    except Exception as exc:  # polars raises several error types for malformed files
+            )
+        else:
+            frame = pl.read_csv(
+                io.BytesIO(data),
+                infer_schema=False,
+                comment_prefix="#",
+                encoding="utf8",
+                truncate_ragged_lines=False,
+            )
+    except (Exception, PanicException) as exc:  # polars raises several types (and panics)
+        ragged = _ragged_line(data) if fmt == "csv" else None
+        if ragged is not None:
+            line, fields, width = ragged
+            raise FeedError(
+                file_name, f"{fields} fields where the header has {width}", row=line
+            ) from exc
         raise FeedError(file_name, f"cannot be read as {fmt}: {str(exc).splitlines()[0]}") from exc
     frame = frame.rename(lambda name: name.strip())
     return frame.with_columns(pl.col(pl.String).str.strip_chars().replace("", None))
@@ -187,7 +246,7 @@ def _typed(frame: pl.DataFrame, schema: list[Column], file_name: str) -> pl.Data
             if row is not None:
                 raise FeedError(
                     file_name,
-                    f"{frame[row - 2, name]} is outside {low}-{high}",
+                    f"{frame[row - 2, name]} is outside {low}-{high}{RANGE_NOTES.get(name, '')}",
                     row=row,
                     column=name,
                 )
@@ -229,6 +288,24 @@ def _conversion(col: Column) -> tuple[str | None, str, pl.Expr | None]:
     return None, "", None
 
 
+def _at_least(
+    sent: pl.DataFrame,
+    typed: pl.DataFrame,
+    name: str,
+    low: int,
+    problem: str,
+    file_name: str,
+    *,
+    strict: bool = False,
+) -> None:
+    """Reject the file at the first row whose typed ``name`` is below ``low`` (or equal to it,
+    ``strict``), quoting the value as ``sent`` (the frame before typing: same rows)."""
+    value = pl.col(name)
+    row = _first_bad(typed, value <= low if strict else value < low)
+    if row is not None:
+        raise FeedError(file_name, f"{sent[row - 2, name]!r} {problem}", row=row, column=name)
+
+
 def _modifier_list(name: str = "modifiers") -> pl.Expr:
     return pl.col(name).str.to_uppercase().str.split(":")
 
@@ -259,7 +336,10 @@ def _to_arrow(frame: pl.DataFrame) -> pa.Table:
 
 def read_claims(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dict[str, pa.Table]:
     """Claims CSV/Parquet -> stg.claims + stg.claim_lines."""
-    frame = _typed(frame, CLAIMS, file_name)
+    sent, frame = frame, _typed(frame, CLAIMS, file_name)
+    _at_least(sent, frame, "charge", 0, "is negative: a charge cannot be", file_name)
+    units = "is not above 0: a line bills at least one unit"
+    _at_least(sent, frame, "units", 0, units, file_name, strict=True)
     _unique(frame, ["claim_id", "line_number"], file_name)
     claim_level = ["member_id", "payer_id", "billing_npi", "frequency_code"]
     _consistent(frame, "claim_id", claim_level, file_name)
@@ -496,10 +576,27 @@ def read_reference(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dic
     return {table: _to_arrow(frame.select("file_sha256", *columns))}
 
 
-READERS = {
-    "claims": read_claims,
-    "eligibility": read_eligibility,
-    "remittances": read_remittances,
-    "sessions": read_sessions,
-    "reference": read_reference,
+Reader = Callable[[pl.DataFrame, str, str], dict[str, pa.Table]]
+
+
+def _no_panic(reader: Reader) -> Reader:
+    """``reader``, with a panic of polars (a BaseException, which would stop the whole run)
+    turned into the file's rejection. Found by the fuzzer on a damaged Parquet file."""
+
+    @functools.wraps(reader)
+    def guarded(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dict[str, pa.Table]:
+        try:
+            return reader(frame, file_name, file_sha256)
+        except PanicException as exc:
+            raise FeedError(file_name, "cannot be read: its values broke the reader") from exc
+
+    return guarded
+
+
+READERS: dict[str, Reader] = {
+    "claims": _no_panic(read_claims),
+    "eligibility": _no_panic(read_eligibility),
+    "remittances": _no_panic(read_remittances),
+    "sessions": _no_panic(read_sessions),
+    "reference": _no_panic(read_reference),
 }

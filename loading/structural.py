@@ -25,6 +25,9 @@ The checks (``CHECKS``), per staging table:
 * dates in range: every date between 1900-01-01 and 2100-12-31; a line's date of service not
   after its claim's submitted date (837 BHT04) when there is one, nor after its own end date;
   coverage_begin <= coverage_end;
+* amounts of claims not negative: total charge, line charge; units above 0;
+* a warning (not a gate: it needs the claims, which another file may bring): a session note
+  signed before the date of service of the claim line it documents;
 * amounts balanced: per 835 payment, BPR02 (negated when BPR03 = D) = sum of CLP04 - sum of PLB
   amounts. The X12 reader already refuses an unbalanced transaction (with its segment); this
   repeats it on the staged rows, where CSV remittances and direct loads are caught too.
@@ -368,6 +371,43 @@ def _balance() -> StructuralCheck:
     )
 
 
+def _not_negative(table: str, column: str, *, strict: bool = False) -> StructuralCheck:
+    above = "above 0" if strict else "not negative"
+    return _row_check(
+        f"{table}: {column} {above}",
+        f"{table}.{column} is {above} (a claim bills a charge and units; it never pays back).",
+        table,
+        column,
+        f"t.{column} {'<=' if strict else '<'} 0",
+        f"{_quoted('t.' + column)} || ' is {'not above 0' if strict else 'negative'}'",
+    )
+
+
+def _signed_before_service() -> StructuralCheck:
+    table = "stg.sessions"
+    return StructuralCheck(
+        name=f"{table}: note not signed before the date of service",
+        description=(
+            "A session note is not signed before the date of service of a claim line it "
+            "documents (claims with its CLM01). A warning: the rules take such a note as "
+            "unsigned (docs/decisions.md, Sessions); it never rejects a file."
+        ),
+        table=table,
+        sql=(
+            f"SELECT t.file_sha256, {_place(table)} AS place, 'note_signed_at' AS \"column\", "
+            "'signed ' || CAST(CAST(t.note_signed_at AS DATE) AS VARCHAR) || ', before the date "
+            "of service ' || CAST(min(l.date_of_service) AS VARCHAR) || ' of claim ' || "
+            "t.claim_id || ': taken as unsigned' AS problem\n"
+            f"FROM {table} AS t\n"
+            "JOIN stg.claim_lines AS l ON l.claim_id = t.claim_id\n"
+            "    AND (t.line_number IS NULL OR l.line_number = t.line_number)\n"
+            "WHERE CAST(t.note_signed_at AS DATE) < l.date_of_service\n"
+            "GROUP BY t.file_sha256, t.claim_id, t.line_number, t.note_signed_at"
+        ),
+        gating=False,
+    )
+
+
 def _checks() -> list[StructuralCheck]:
     checks = [_unique(table) for table in UNIQUE_KEYS]
     checks += [_required(table, column) for table in REQUIRED for column in REQUIRED[table]]
@@ -408,6 +448,10 @@ def _checks() -> list[StructuralCheck]:
             "A coverage statement does not end before it begins.",
         ),
         _balance(),
+        _not_negative("stg.claims", "total_charge"),
+        _not_negative("stg.claim_lines", "charge"),
+        _not_negative("stg.claim_lines", "units", strict=True),
+        _signed_before_service(),
     ]
     return checks
 

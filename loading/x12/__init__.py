@@ -22,6 +22,7 @@ from loading.x12.remittance_835 import Remittance835Reader
 from loading.x12.tokenizer import (
     Reader,
     Segments,
+    check_characters,
     decode,
     is_x12,
     locate,
@@ -148,6 +149,7 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
     segs: Segments | None = None
     try:
         segs = split(text)
+        check_characters(segs)
         found = walk(segs, lambda kind: _reader(kind, file_sha256))
         tables = found.reader.tables()
         parts = getattr(found.reader, "rejected", [])

@@ -255,6 +255,8 @@ class Claims837Reader:
         if len(e) < 3 or not e[1] or not e[2]:
             raise Problem(j, "CLM needs CLM01 (claim id) and CLM02 (total charge)")
         claim_id = e[1]
+        if self.amounts[e[2]] < 0:
+            raise Problem(j, f"CLM02 '{e[2]}' is negative: a claim's total charge cannot be")
         pos = freq = None
         if len(e) > 5 and e[5]:
             parts = e[5].split(comp)
@@ -331,7 +333,11 @@ class Claims837Reader:
         line["procedure_code"] = parts[1]
         line["modifiers"] = [m for m in parts[2:6] if m]
         line["charge"] = self.amounts[e[2]]
+        if line["charge"] < 0:
+            raise Problem(j, f"SV102 '{e[2]}' is negative: a line charge cannot be")
         line["units"] = self.quantities[e[4]] if len(e) > 4 and e[4] else None
+        if line["units"] is not None and line["units"] <= 0:
+            raise Problem(j, f"SV104 '{e[4]}' is not above 0: a line bills at least one unit")
         pos = e[5] if len(e) > 5 else ""
         if pos and not (len(pos) == 2 and pos.isascii() and pos.isdigit()):
             raise Problem(j, f"SV105 '{pos}' is not a 2-digit place of service code")

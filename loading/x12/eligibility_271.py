@@ -151,6 +151,13 @@ class Eligibility271Reader:
             # the payer rejected the whole inquiry (2100A/2100B AAA) and no subscriber follows
             s["response"] = self._new(dependent=False, children=False)
             self._close(s)
+        elif not s["subscribers"]:
+            # found by the bad-input corpus: it loaded as a response about nobody
+            raise Problem(
+                j,
+                f"transaction set {tx.control} has no subscriber (HL*22): a 271 answers for at "
+                "least one (loop 2000C is required)",
+            )
         return j
 
     def _guarded(self, s: dict[str, Any], e: list[str], j: int) -> None:

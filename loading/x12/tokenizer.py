@@ -133,6 +133,26 @@ def split(text: str) -> Segments:
     return Segments(text, start, delimiters, stripped, items, warnings)
 
 
+def check_characters(segs: Segments) -> None:
+    """Raise a Problem at the first segment holding a C0 control character (or DEL) other than
+    tab, a line break or one of the file's delimiters (some senders delimit with control
+    characters): a NUL inside an element is damage, never data."""
+    d = segs.delimiters
+    delims = {d.element, d.repetition, d.component, d.segment}
+    chars = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
+    control = re.compile("[" + "".join(re.escape(c) for c in chars if c not in delims) + "]")
+    if control.search(segs.text, segs.start) is None:
+        return
+    for index, item in enumerate(segs.items):
+        found = control.search(item)
+        if found:
+            raise Problem(
+                index,
+                f"control character 0x{ord(found.group()):02x} inside the segment: X12 text "
+                "holds none (binary data or a damaged file)",
+            )
+
+
 def _delimiters(text: str, start: int) -> Delimiters:
     """The delimiters of the ISA at ``start``: element = 4th character, component = ISA16,
     segment terminator = the character after ISA16, repetition = ISA11."""

@@ -3,9 +3,10 @@ and the skips when no sessions feed exists."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from tests.rulekit import BILLING_NPI, Kit, Line, Remit, finding, new_kit
+from tests.rulekit import BILLING_NPI, Kit, Line, Remit, finding, money, new_kit
 
 TIME = "coding.time_unsupported"
 TIME_MISSING = "documentation.time_missing"
@@ -129,3 +130,34 @@ def test_no_sessions_feed_skips_every_session_rule() -> None:
         ),
     }
     assert kit.findings() == []
+
+
+def test_a_note_signed_before_its_session_does_not_document_it() -> None:
+    """Issue 9 item 9a: a note signed five weeks before its session (DOS 2024-06-03) was taken as
+    documentation: it replaced the earlier row, removing its time_missing finding, and it was
+    never flagged. A signature dated before the session supports nothing: the earlier row stays
+    the line's documentation; a pre-dated row alone is an unsigned note (note_missing)."""
+    kit = new_kit()
+    kit.paid_line("C-NOTIME", "90834", "100.37", member_id="M1")
+    kit.session("C-NOTIME", minutes=None)  # signed on the day, no minutes: time_missing
+    kit.session("C-NOTIME", minutes=60, signed=datetime(2024, 4, 29, 9, 0))  # later, pre-dated
+    kit.paid_line("C-PREDATED", "90837", "140.12", member_id="M2")
+    kit.session("C-PREDATED", minutes=60, signed=datetime(2024, 4, 29, 9, 0))
+    kit.paid_line("C-SAMEDAY", "90834", "90.00", member_id="M3")
+    kit.session("C-SAMEDAY", minutes=45, signed=datetime(2024, 6, 3, 0, 0))  # the day itself
+    kit.run()
+    assert kit.findings() == [  # ordered by rule
+        finding("C-PREDATED", NOTE, "140.12"),
+        finding("C-NOTIME", TIME_MISSING, "100.37"),
+    ]
+    evidence = kit.rows(
+        "SELECT evidence FROM mart.findings WHERE claim_id = 'C-PREDATED' AND rule = ?", [NOTE]
+    )
+    assert json.loads(evidence[0][0]) == {
+        "billing_npi": BILLING_NPI,
+        "session_row": True,
+        "note_signed_at": None,
+        "signed_before_service": "2024-04-29 09:00:00",
+    }
+    exposure = kit.rows("SELECT claim_id, exposure FROM mart.line_exposure ORDER BY 1")
+    assert exposure == [("C-NOTIME", money("100.37")), ("C-PREDATED", money("140.12"))]

@@ -47,6 +47,9 @@ def test_claims_csv_reads_claims_and_lines_with_exact_types() -> None:
         (b",120,11", b",120.123,11", 4, "charge", "at most two decimals"),
         (b",120,11", b",12O,11", 4, "charge", "at most two decimals"),
         (b"C2,1,M2", b"C1,1,M2", 4, "line_number", "duplicate key"),
+        # issue 9 item 9b: negative charges were loaded
+        (b",120,11", b",-120,11", 4, "charge", "'-120' is negative: a charge cannot be"),
+        (b"95:GT,,120", b"95:GT,0,120", 4, "units", "'0' is not above 0"),
     ],
 )
 def test_claims_csv_rejections_name_line_and_column(old, new, line, column, problem) -> None:
@@ -92,6 +95,23 @@ def test_sessions_score_out_of_range_is_rejected() -> None:
         read("sessions", data)
     assert (caught.value.row, caught.value.column) == (2, "phq9")
     assert "outside 0-27" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (b"C1,,0,2025-03-05,12,9", "minutes", "0 is outside 1-1440 (empty = not documented)"),
+        (b"C1,,-5,2025-03-05,12,9", "minutes", "-5 is outside 1-1440 (empty = not documented)"),
+        (b"C1,,50,2025-03-05,-1,9", "phq9", "-1 is outside 0-27"),
+        (b"C1,,50,2025-03-05,12,22", "gad7", "22 is outside 0-21"),
+    ],
+)
+def test_sessions_minutes_and_scores_out_of_range(row: bytes, column: str, message: str) -> None:
+    """Issue 9 item 9b: zero minutes were loaded as a documented session of no time."""
+    data = b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\nC0,,50,,,\n" + row + b"\n"
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", data, name="sessions.csv")
+    assert str(caught.value) == f"sessions.csv (line 3, column '{column}'): {message}"
 
 
 def test_sessions_header_must_hold_every_spec_column() -> None:
@@ -183,3 +203,79 @@ def test_reference_files_are_told_apart_by_header() -> None:
 def test_garbage_bytes_are_rejected_not_crashed() -> None:
     with pytest.raises(feeds.FeedError):
         read("claims", b"\x00\x01\x02\xff\xfe garbage \n\x00")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [  # found by the bad-input corpus (tests/badinput): read as CSV, or loaded with NUL bytes
+        (b"", "s.csv: the file is empty"),
+        (b" \n\n", "s.csv: the file is empty"),
+        (
+            "claim_id,line_number\nC1,1\n".encode("utf-16"),
+            "s.csv: is UTF-16 text (it starts with a UTF-16 byte order mark): save it as UTF-8",
+        ),
+        (
+            b"PK\x03\x04\x14\x00",
+            "s.csv: is a ZIP archive (a spreadsheet such as .xlsx?), not CSV text",
+        ),
+        (
+            b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\nC1,,50,,,\nC\x002,,50,,,\n",
+            "s.csv (line 3): holds a NUL byte (binary data, not CSV text)",
+        ),
+        (
+            b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\n# note\nC1,,50,,,\n"
+            b"C2,,50,,,,EXTRA\n",
+            "s.csv (line 4): 7 fields where the header has 6",
+        ),
+    ],
+    ids=["empty", "blank", "utf16", "zip", "nul", "ragged"],
+)
+def test_what_is_not_csv_text_is_named(data: bytes, message: str) -> None:
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", data, name="s.csv")
+    assert str(caught.value) == message
+
+
+def test_parquet_empty_strings_are_missing_like_csv_cells() -> None:
+    """A Parquet '' (or '  ') is an empty cell, as in CSV: modifiers '' used to be rejected as
+    "not modifiers like 95 or 95:GT"."""
+    frame = pl.read_csv(io.BytesIO(CLAIMS_CSV), infer_schema=False)
+    frame = frame.with_columns(pl.col("modifiers").fill_null("  "))
+    sink = io.BytesIO()
+    frame.write_parquet(sink)
+    parquet = read("claims", sink.getvalue(), fmt="parquet", name="c.parquet")
+    assert parquet["stg.claim_lines"].equals(read("claims", CLAIMS_CSV)["stg.claim_lines"])
+
+
+def test_a_bare_carriage_return_is_refused_in_recoups_words() -> None:
+    """Found by the fuzzer (tests/loading/test_fuzz_mutations.py): the search for the ragged line
+    raised csv.Error on a bare CR."""
+    data = (
+        b"claim_id,line_number,minutes,note_signed_at,phq9,gad7\n\r,FZ001,,50,2025-12-02T10:00:00"
+        b",12,9\nFZ002,1,,,,\n"
+    )
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", data, name="s.csv")
+    assert str(caught.value) == "s.csv (line 3): 7 fields where the header has 6"
+
+
+def test_a_parquet_file_that_panics_polars_is_refused_not_a_crash() -> None:
+    """Found by the fuzzer: one byte changed in a Parquet file made polars panic, and its
+    PanicException (a BaseException) went past every ``except Exception`` and stopped the run."""
+    frame = pl.DataFrame(
+        {
+            "claim_id": ["FZ001", "FZ002"],
+            "line_number": [None, "1"],
+            "minutes": ["50", None],
+            "note_signed_at": ["2025-12-02T10:00:00", None],
+            "phq9": ["12", None],
+            "gad7": ["9", None],
+        }
+    )
+    sink = io.BytesIO()
+    frame.write_parquet(sink)
+    data = bytearray(sink.getvalue())
+    data[1220] = 81
+    with pytest.raises(feeds.FeedError) as caught:
+        read("sessions", bytes(data), fmt="parquet", name="s.parquet")
+    assert str(caught.value).startswith("s.parquet: cannot be read as parquet: ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -211,6 +211,19 @@ PROCEDURE = "is not a procedure code (5 characters 0-9, A-Z)"
             "stg.claim_lines row C1/2: date_of_service_end 2025-03-01 is before date_of_service "
             "2025-03-04",
         ),
+        # issue 9 item 9b: rows that reach staging other ways than the readers are caught too
+        (
+            {"claims__total_charge": pa.array([Decimal("-300.00")], MONEY)},
+            "stg.claims row C1: total_charge '-300.00' is negative",
+        ),
+        (
+            {"lines__charge": pa.array([Decimal("180.00"), Decimal("-0.01")], MONEY)},
+            "stg.claim_lines row C1/2: charge '-0.01' is negative",
+        ),
+        (
+            {"lines__units": pa.array([Decimal("0.000"), Decimal(1)], pa.decimal128(10, 3))},
+            "stg.claim_lines row C1/1: units '0.000' is not above 0",
+        ),
     ],
 )
 def test_each_claim_check_names_file_row_column_and_problem(
@@ -394,3 +407,27 @@ def test_ingest_rejects_a_claims_file_with_a_malformed_npi_whole(warehouse, tmp_
     ).fetchall() == [("rejected", expected)]
     for table in ("stg.claims", "stg.claim_lines"):
         assert warehouse.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
+def test_a_note_signed_before_its_session_is_a_warning_not_a_gate() -> None:
+    """Issue 9 item 9a: the load now reports a note signed before the date of service of the
+    claim line it documents (the warehouse-wide GX suite prints it as a staging warning); it
+    does not reject the file, because the claims may come in another file."""
+    sessions = pa.table(
+        {
+            "file_sha256": ["c" * 64] * 3,
+            "claim_id": ["C1", "C1", "C9"],
+            "line_number": pa.array([None, 2, None], pa.int32()),
+            "note_signed_at": [datetime(2025, 1, 27, 9), datetime(2025, 3, 4, 0, 0), None],
+        }
+    )
+    tables = {**claims(), "stg.sessions": sessions}
+    check_file("sessions.csv", tables)  # not gating
+    [problem] = find_problems(tables)
+    assert (problem.check.name, problem.place, problem.column, problem.problem, problem.rows) == (
+        "stg.sessions: note not signed before the date of service",
+        "C1/?",
+        "note_signed_at",
+        "signed 2025-01-27, before the date of service 2025-03-03 of claim C1: taken as unsigned",
+        1,
+    )

@@ -305,6 +305,11 @@ def test_835_without_trn_is_rejected() -> None:
             "ends before it begins",
         ),
         ("HI*ABK:F900", "HI*ABK>F900", 48, "HI", "HI01 is not a qualifier:code composite"),
+        # issue 9 item 9b: negative charges and unit counts were loaded
+        ("CLM*CLM001*300.00", "CLM*CLM001*-300.00", 21, "CLM", "CLM02 '-300.00' is negative"),
+        ("SV1*HC:90834*130.00", "SV1*HC:90834*-130.00", 53, "SV1", "SV102 '-130.00' is negative"),
+        ("90834*130.00*UN*1*", "90834*130.00*UN*-1*", 53, "SV1", "SV104 '-1' is not above 0"),
+        ("90834*130.00*UN*1*", "90834*130.00*UN*0*", 53, "SV1", "SV104 '0' is not above 0"),
     ],
 )
 def test_837_required_content(old: str, new: str, index: int, seg_id: str, words: str) -> None:
@@ -534,3 +539,34 @@ def test_syntax_inside_a_claim_rejects_the_file(bad_date: bool, line: int, words
     err = reject("syntax.837", raw.encode())
     assert (err.segment_index, err.line) == (line, line)
     assert err.problem == words
+
+
+def test_a_271_without_subscriber_is_rejected() -> None:
+    """Found by the bad-input corpus: a 271 whose only HLs are the payer and the provider
+    loaded as a response about nobody (0 rows, status loaded)."""
+    lines = text("good.271").splitlines(keepends=True)
+    raw = "".join(lines[:8] + lines[29:]).replace("SE*28*0001", "SE*7*0001")
+    err = reject("nobody.271", raw.encode())
+    assert (err.segment_index, err.segment_id, err.line, err.column) == (9, "SE", 9, 1)
+    assert err.problem == (
+        "transaction set 0001 has no subscriber (HL*22): a 271 answers for at least one "
+        "(loop 2000C is required)"
+    )
+
+
+def test_a_nul_byte_inside_a_segment_is_rejected_at_its_segment() -> None:
+    """Found by the bad-input corpus: a NUL inside CLM01 loaded as part of the claim id."""
+    raw = text("good.837").replace("CLM*CLM002", "CLM*CLM\x00002")
+    err = reject("nul.837", raw.encode())
+    assert (err.segment_index, err.segment_id, err.line, err.column) == (45, "CLM", 45, 1)
+    assert err.problem == (
+        "control character 0x00 inside the segment: X12 text holds none (binary data or a "
+        "damaged file)"
+    )
+
+
+def test_control_characters_used_as_delimiters_are_not_damage() -> None:
+    raw = text("good.835").replace("~\n", "\x07")  # BEL ends each segment
+    tables, good = read("delimited.835", raw.encode()).tables, read("good.835").tables
+    for table, column in [("stg.remit_claims", "claim_id"), ("stg.remit_lines", "paid_amount")]:
+        assert tables[table].column(column) == good[table].column(column)
