@@ -42,6 +42,7 @@ class Case:
     claim_lines: int = 0  # new unpaid claim lines, all with a date of service in 2025-12
     summary: dict[str, float] = field(default_factory=dict)  # other exposure.json deltas
     replaces: bool = False
+    symlink: bool = False  # ``path`` is a symlink to the file, kept outside the inbox
 
     def content(self, inbox: Path) -> bytes:
         return self.data if isinstance(self.data, bytes) else self.data(inbox)
@@ -625,5 +626,14 @@ CASES: list[Case] = [
         "ignored",
         "misc/: not a feed folder (expected one of reference, claims, eligibility, remittances, "
         "sessions)",
+    ),
+    # paths lane (issue 9, item 7): a symlink to a file outside the inbox is never read
+    Case(
+        "symlink-to-a-file-outside-the-inbox",
+        "claims/passwd.csv",
+        b.csv(b.CLAIMS_HEADER, b.claims_row()),
+        "ignored",
+        "claims/passwd.csv: symlink: not followed",
+        symlink=True,
     ),
 ]

@@ -84,6 +84,12 @@ def place(case: Case, inbox: Path, clean_inbox: Path) -> Path:
     target = demo_file(inbox, case.path) if case.replaces else inbox / case.path
     data = case.content(clean_inbox)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if case.symlink:
+        outside = inbox.parent / "outside" / target.name
+        outside.parent.mkdir(parents=True, exist_ok=True)
+        outside.write_bytes(data)
+        target.symlink_to(outside)
+        return target
     target.write_bytes(data)
     return target
 
