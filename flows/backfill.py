@@ -24,6 +24,7 @@ from prefect.runtime import flow_run
 
 from flows import progress, tasks
 from flows.lease import warehouse_lease
+from flows.outcome import served_outcome
 from flows.settings import BACKFILL_FLOW, store_for
 from loading.ingest import IngestReport
 from marts.partitions import service_months
@@ -128,7 +129,7 @@ def backfill_whole_window(
         loaded = _prepare(job, inbox, store)
         findings, skipped = _evaluate(job, job.months)
         report = _write_report(job, reports, scope, skipped)
-    return _published(job, loaded, findings, skipped, report)
+    return served_outcome(loaded, _published(job, loaded, findings, skipped, report))
 
 
 def evaluate_months(
@@ -164,7 +165,7 @@ def evaluate_months(
         audit=None,
     )
     counts = ", ".join(f"{month[:7]}: {count} findings" for month, count in findings.items())
-    return _completed(counts, result)
+    return served_outcome(loaded, _completed(counts, result))
 
 
 def finish_backfill(job: Window, reports: Path, scope: Scope) -> BackfillResult:

@@ -40,16 +40,9 @@ class RunIncomplete(Exception):
 
 
 def _fail_if_unreadable(report: IngestReport | None) -> None:
-    if report is None or not report.unreadable:
-        return
-    names = ", ".join(note.split(": ", 1)[0] for note in report.unreadable)
-    count = len(report.unreadable)
-    raise RunIncomplete(
-        f"{count} inbox {'entry' if count == 1 else 'entries'} could not be read ({names}): what "
-        f"could be read was loaded and reported; nothing was recorded for "
-        f"{'it' if count == 1 else 'them'}, so the next run tries {'it' if count == 1 else 'them'} "
-        "again"
-    )
+    sentence = report.incomplete() if report is not None else None
+    if sentence:
+        raise RunIncomplete(sentence)
 
 
 SET_HELP = (

@@ -69,6 +69,20 @@ class IngestReport:
     def by_status(self, status: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
 
+    def incomplete(self) -> str | None:
+        """None when every inbox entry could be read; else the one sentence that fails the run
+        (exit 1 from the command, a Failed state for a served run)."""
+        if not self.unreadable:
+            return None
+        names = ", ".join(note.split(": ", 1)[0] for note in self.unreadable)
+        count = len(self.unreadable)
+        them = "it" if count == 1 else "them"
+        return (
+            f"{count} inbox {'entry' if count == 1 else 'entries'} could not be read ({names}): "
+            f"what could be read was loaded and reported; nothing was recorded for {them}, so "
+            f"the next run tries {them} again"
+        )
+
     def rows_loaded(self) -> dict[str, int]:
         totals: dict[str, int] = {}
         for outcome in self.by_status("loaded"):
