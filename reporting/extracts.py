@@ -58,9 +58,9 @@ def _query(*, spreadsheet: bool, pseudonyms: str | None) -> str:
         if pseudonyms is not None and name == "evidence":
             # the member id as a JSON string anywhere in the evidence (coverage rules name it)
             expression = (
-                "CASE WHEN findings.member_id IS NULL THEN findings.evidence ELSE CAST(replace("
-                "CAST(findings.evidence AS VARCHAR), CAST(to_json(findings.member_id) AS VARCHAR), "
-                f"CAST(to_json({pseudonyms}(findings.member_id)) AS VARCHAR)) AS JSON) END"
+                "CASE WHEN findings.member_id IS NULL THEN findings.evidence ELSE replace("
+                "findings.evidence, CAST(to_json(findings.member_id) AS VARCHAR), "
+                f"CAST(to_json({pseudonyms}(findings.member_id)) AS VARCHAR)) END"
             )
         if spreadsheet and name in TEXT_COLUMNS:
             expression = escape_cell_sql(expression)
