@@ -71,6 +71,7 @@ class Run:
     work: Path  # holds the warehouse, landing/ and quarantine/
     reports: Path
     result: subprocess.CompletedProcess
+    home: Path  # the run's PREFECT_HOME (its database keeps flow-run parameters and logs)
 
     @property
     def folder(self) -> Path:
@@ -99,7 +100,7 @@ def _run(root: Path, inbox: Path, **extra: str) -> Run:
         env=environment(root / "prefect-home", RECOUP_DEIDENTIFY_KEY=KEY, **extra),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    return Run(work, reports, result)
+    return Run(work, reports, result, root / "prefect-home")
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +243,15 @@ def test_deidentify_without_a_key_stops_before_anything_runs(
         "it outside the repository; changing it changes every pseudonym)\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_key_is_never_written_anywhere(owner_only: Run) -> None:
+    assert KEY not in owner_only.result.stdout + owner_only.result.stderr
+    files = [
+        path
+        for root in (owner_only.work, owner_only.reports, owner_only.home)
+        for path in root.rglob("*")
+        if path.is_file()
+    ]
+    assert any(path.suffix == ".db" for path in files)  # Prefect's database was searched too
+    assert [path for path in files if KEY.encode() in path.read_bytes()] == []
