@@ -68,6 +68,7 @@ class Window:
     as_of: date
     lock_wait: float
     overrides: dict[str, object] | None
+    deidentify: bool = False  # member ids in the report files as pseudonyms (--deidentify)
     months: list[date] = field(init=False)  # the window's service months (its partitions)
 
     def __post_init__(self) -> None:
@@ -94,6 +95,7 @@ def backfill(
     overrides: dict[str, object] | None = None,
     step: Step = "all",
     months: list[date] | None = None,
+    deidentify: bool = False,
 ) -> BackfillResult:
     """Re-evaluate every claim with a date of service in [start, end] with today's rules and
     eligibility knowledge, and write ``<reports>/backfill/<start>_<end>[_<payer>]/``.
@@ -107,7 +109,7 @@ def backfill(
     run leaves (docs/orchestration.md)."""
     from reporting import Scope
 
-    job = Window(start, end, db, as_of or date.today(), lock_wait, overrides)
+    job = Window(start, end, db, as_of or date.today(), lock_wait, overrides, deidentify)
     store = store or store_for(db)
     if step == "partition":
         return evaluate_months(job, months, inbox, store)
@@ -240,8 +242,9 @@ def _write_report(job: Window, reports: Path, scope: Scope, skipped: dict[str, s
     tasks.evaluate_outside_window(job.db, job.as_of, job.months, job.lock_wait, job.overrides)
     folder = report_dir(reports, scope, job.as_of)
     paths = tasks.write_reports(
-        job.db, folder, job.as_of, scope, skipped, job.lock_wait, job.overrides
-    )
+        job.db, folder, job.as_of, scope, skipped, job.lock_wait, job.overrides,
+        deidentify=job.deidentify,
+    )  # fmt: skip
     audit = None
     if scope.claim_ids:
         audit = tasks.write_audit(job.db, folder, scope, job.as_of, job.lock_wait, job.overrides)

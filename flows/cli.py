@@ -51,6 +51,24 @@ SET_HELP = (
 )
 
 
+DEIDENTIFY_HELP = (
+    "Replace member ids in the report files with pseudonyms (M- and 16 hex digits of an "
+    "HMAC-SHA256 keyed by RECOUP_DEIDENTIFY_KEY). The warehouse keeps the real ids."
+)
+Deidentify = Annotated[bool, Parameter(help=DEIDENTIFY_HELP, negative=())]
+
+
+def _check_key(deidentify: bool) -> None:
+    """With --deidentify, the key must be in the environment before anything runs."""
+    if deidentify:
+        from reporting.deidentify import MissingKey, key_from_environment
+
+        try:
+            key_from_environment()
+        except MissingKey as exc:
+            raise UsageError(str(exc)) from exc
+
+
 def _overrides(assignments: list[str] | None) -> dict[str, object] | None:
     """``KEY=VALUE`` strings as threshold overrides (values read as TOML: 2.5, 45, [16, 38, 53],
     "text"), checked against the defaults so a typo fails before anything runs."""
@@ -124,11 +142,13 @@ def run(
         float, Parameter(help="Seconds to wait for another run to release the warehouse.")
     ] = settings.DEFAULT_LOCK_WAIT_SECONDS,
     set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
+    deidentify: Deidentify = False,
 ) -> None:
     """One nightly run: load new inbox files into the warehouse and summarise."""
     from loading.ingest import InboxError, scan_inbox
     from warehouse.connection import preflight
 
+    _check_key(deidentify)
     overrides = _overrides(set)
     try:
         scan_inbox(inbox)
@@ -153,6 +173,7 @@ def run(
             reports=reports,
             lock_wait=lock_wait,
             overrides=overrides,
+            deidentify=deidentify,
         )
     print_summary(result)
     _fail_if_unreadable(result.ingest)
@@ -195,6 +216,7 @@ def backfill(
         ),
     ] = "auto",
     set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
+    deidentify: Deidentify = False,
 ) -> None:
     """Re-evaluate every claim with a date of service in [START, END] with today's rules and
     eligibility knowledge, month by month, and write the report folder
@@ -202,6 +224,7 @@ def backfill(
     from loading.ingest import InboxError, scan_inbox
     from reporting.audit import read_claim_ids
 
+    _check_key(deidentify)
     overrides = _overrides(set)
     if start > end:
         raise UsageError(f"--start {start} is after --end {end}")
@@ -240,6 +263,7 @@ def backfill(
         "as_of": as_of,
         "lock_wait": lock_wait,
         "overrides": overrides,
+        "deidentify": deidentify,
     }
     deployment = find_backfill_deployment() if via != "local" else None
     if via == "deployment" and deployment is None:
@@ -333,9 +357,11 @@ def report(
     out: Annotated[Path | None, Parameter(help="Default: REPORTS/<as-of>/.")] = None,
     reports: Path = settings.DEFAULT_REPORTS,
     lock_wait: float = settings.DEFAULT_LOCK_WAIT_SECONDS,
+    deidentify: Deidentify = False,
 ) -> None:
     """Rebuild the nightly report from the warehouse, loading nothing. When --as-of differs from
     the marts' date, the marts and findings are recomputed for it first (the nightly's tasks)."""
+    _check_key(deidentify)
     if not db.exists():
         raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
     from warehouse.connection import preflight
@@ -354,6 +380,7 @@ def report(
             out=out,
             lock_wait=lock_wait,
             write_files=format != "json",
+            deidentify=deidentify,
         )
     except NoMarts as exc:
         raise UsageError(str(exc)) from exc
@@ -368,7 +395,13 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map failures to exit codes with one line on stderr."""
     from warehouse.connection import WarehouseLocked, WarehouseRefused
+    from warehouse.private import apply_umask
 
+    try:
+        apply_umask()  # everything recoup creates is owner-only unless RECOUP_UMASK says otherwise
+    except ValueError as exc:
+        print(f"recoup: {exc}", file=sys.stderr)
+        return 2
     try:
         app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)
     except (UsageError, WarehouseRefused) as exc:

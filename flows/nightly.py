@@ -37,6 +37,7 @@ def nightly(
     store: Path | None = None,
     lock_wait: float = 60.0,
     overrides: dict[str, object] | None = None,
+    deidentify: bool = False,
 ) -> NightlyResult:
     """``as_of`` None: today (a scheduled run); ``store`` None: beside the warehouse file."""
     from reporting import Scope, artifact_key_prefix, report_dir
@@ -55,8 +56,9 @@ def nightly(
         folder = report_dir(reports, scope, as_of)
         progress.note(f"writing reports to {folder}")
         paths = tasks.write_reports(
-            db, folder, as_of, scope, evaluation.skipped, lock_wait, overrides
-        )
+            db, folder, as_of, scope, evaluation.skipped, lock_wait, overrides,
+            deidentify=deidentify,
+        )  # fmt: skip
         rows = tasks.count_rows(db, lock_wait)
     tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(scope))
     result = NightlyResult(

@@ -44,6 +44,7 @@ def report(
     lock_wait: float = 60.0,
     overrides: dict[str, object] | None = None,
     write_files: bool = True,
+    deidentify: bool = False,
 ) -> ReportResult:
     """The nightly report for ``as_of`` (None: the marts' as-of date) into ``out`` (None:
     ``<reports>/<as-of>/``); ``write_files`` False: the summary (exposure.json's content) only."""
@@ -53,10 +54,16 @@ def report(
     as_of = as_of or built
     assert as_of is not None
     if built == as_of:
-        return _write(db, reports, out, as_of, lock_wait, overrides, write_files, rebuilt=False)
+        return _write(
+            db, reports, out, as_of, lock_wait, overrides, write_files, rebuilt=False,
+            deidentify=deidentify,
+        )  # fmt: skip
     with warehouse_lease(db, lock_wait, f"report {as_of} run {flow_run.get_name()}"):
         tasks.evaluate_rules(db, as_of, lock_wait, overrides)
-        return _write(db, reports, out, as_of, lock_wait, overrides, write_files, rebuilt=True)
+        return _write(
+            db, reports, out, as_of, lock_wait, overrides, write_files, rebuilt=True,
+            deidentify=deidentify,
+        )  # fmt: skip
 
 
 def _write(
@@ -69,6 +76,7 @@ def _write(
     write_files: bool,
     *,
     rebuilt: bool,
+    deidentify: bool = False,
 ) -> ReportResult:
     """The report of marts and findings built for ``as_of``; read-only unless just rebuilt (the
     caller then holds the lease)."""
@@ -84,6 +92,7 @@ def _write(
         return ReportResult(as_of, rebuilt, skipped, summary, paths=None)
     folder = out or report_dir(reports, scope, as_of)
     paths = tasks.write_reports(
-        db, folder, as_of, scope, skipped, lock_wait, overrides, read_only=read_only
-    )
+        db, folder, as_of, scope, skipped, lock_wait, overrides, read_only=read_only,
+        deidentify=deidentify,
+    )  # fmt: skip
     return ReportResult(as_of, rebuilt, skipped, paths.summary, paths)

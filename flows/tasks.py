@@ -204,17 +204,22 @@ def write_reports(
     lock_wait: float,
     overrides: dict[str, object] | None = None,
     read_only: bool = False,
+    deidentify: bool = False,
 ) -> ReportPaths:
     """Write exposure.json, findings.csv/.parquet and index.html for the scope, with the run's
-    thresholds (``overrides`` on defaults.toml, as the rules had them)."""
+    thresholds (``overrides`` on defaults.toml, as the rules had them). ``deidentify``: member
+    ids become pseudonyms keyed by RECOUP_DEIDENTIFY_KEY, read here (never a parameter)."""
     from expectations.config import load_config
     from flows.handover import report_rules
+    from reporting.deidentify import key_from_environment
 
     rules = report_rules(load_config(overrides))
+    key = key_from_environment() if deidentify else None
     with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         return report_writer.write_reports(
-            con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=rules
-        )
+            con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=rules,
+            pseudonym_key=key,
+        )  # fmt: skip
 
 
 @task(name="summarise-report", cache_policy=NO_CACHE)

@@ -28,7 +28,12 @@ _QUANTITY = r"^\d+(\.\d{1,3})?$"
 
 
 class FeedError(Exception):
-    """A CSV/Parquet file that does not match its feed's schema; the file is rejected whole."""
+    """A CSV/Parquet file that does not match its feed's schema; the file is rejected whole.
+
+    The message names the file, the place (line, column) and the problem, never a value of the
+    file: a header-less file's "header" is a member's row, and a value may be megabytes long
+    (docs/decisions.md "Health data").
+    """
 
     def __init__(
         self, file_name: str, problem: str, *, row: int | None = None, column: str | None = None
@@ -198,7 +203,9 @@ def read_frame(data: bytes, file_name: str, fmt: str) -> pl.DataFrame:
             raise FeedError(
                 file_name, f"{fields} fields where the header has {width}", row=line
             ) from exc
-        raise FeedError(file_name, f"cannot be read as {fmt}: {str(exc).splitlines()[0]}") from exc
+        # Parquet's messages are about the file's structure; a CSV reader's may quote a line.
+        detail = f": {str(exc).splitlines()[0]}" if fmt == "parquet" and str(exc) else ""
+        raise FeedError(file_name, f"cannot be read as {fmt}{detail}") from exc
     frame = frame.rename(lambda name: name.strip())
     return frame.with_columns(pl.col(pl.String).str.strip_chars().replace("", None))
 
@@ -209,6 +216,17 @@ def _first_bad(frame: pl.DataFrame, bad: pl.Expr) -> int | None:
     return None if hits.is_empty() else int(hits.item()) + 2
 
 
+def _header_names(names: list[str], schema: list[Column]) -> str:
+    """What the header holds, naming only the feed's own columns: in a header-less file the
+    "header" is a row of data."""
+    known = [name for name in names if any(col.name == name for col in schema)]
+    if not known:
+        return "the first line names none of the columns (a file without its header?)"
+    others = len(names) - len(known)
+    more = f" and {others} other name{'s' if others > 1 else ''}" if others else ""
+    return f"header has: {', '.join(known)}{more}"
+
+
 def _typed(frame: pl.DataFrame, schema: list[Column], file_name: str) -> pl.DataFrame:
     """Check presence and form of every column; return the frame with typed columns."""
     missing = [c.name for c in schema if c.name not in frame.columns]
@@ -216,7 +234,7 @@ def _typed(frame: pl.DataFrame, schema: list[Column], file_name: str) -> pl.Data
     if required_missing:
         raise FeedError(
             file_name,
-            f"required column missing (header has: {', '.join(frame.columns)})",
+            f"required column missing ({_header_names(frame.columns, schema)})",
             column=required_missing[0],
         )
     frame = frame.with_columns(pl.lit(None, pl.String).alias(name) for name in missing)
@@ -231,13 +249,11 @@ def _typed(frame: pl.DataFrame, schema: list[Column], file_name: str) -> pl.Data
         if pattern is not None:
             row = _first_bad(frame, value.is_not_null() & ~value.str.contains(pattern))
             if row is not None:
-                bad = frame[row - 2, col.name]
-                raise FeedError(file_name, f"{bad!r} is not {problem}", row=row, column=col.name)
+                raise FeedError(file_name, f"value is not {problem}", row=row, column=col.name)
         if typed is not None:
             row = _first_bad(frame, value.is_not_null() & typed.is_null())
             if row is not None:
-                bad = frame[row - 2, col.name]
-                raise FeedError(file_name, f"{bad!r} is not {problem}", row=row, column=col.name)
+                raise FeedError(file_name, f"value is not {problem}", row=row, column=col.name)
             converted.append(typed.alias(col.name))
     frame = frame.with_columns(converted)
     for name, (low, high) in SCORE_RANGES.items():
@@ -246,7 +262,7 @@ def _typed(frame: pl.DataFrame, schema: list[Column], file_name: str) -> pl.Data
             if row is not None:
                 raise FeedError(
                     file_name,
-                    f"{frame[row - 2, name]} is outside {low}-{high}{RANGE_NOTES.get(name, '')}",
+                    f"value is outside {low}-{high}{RANGE_NOTES.get(name, '')}",
                     row=row,
                     column=name,
                 )
@@ -289,7 +305,6 @@ def _conversion(col: Column) -> tuple[str | None, str, pl.Expr | None]:
 
 
 def _at_least(
-    sent: pl.DataFrame,
     typed: pl.DataFrame,
     name: str,
     low: int,
@@ -299,11 +314,11 @@ def _at_least(
     strict: bool = False,
 ) -> None:
     """Reject the file at the first row whose typed ``name`` is below ``low`` (or equal to it,
-    ``strict``), quoting the value as ``sent`` (the frame before typing: same rows)."""
+    ``strict``)."""
     value = pl.col(name)
     row = _first_bad(typed, value <= low if strict else value < low)
     if row is not None:
-        raise FeedError(file_name, f"{sent[row - 2, name]!r} {problem}", row=row, column=name)
+        raise FeedError(file_name, f"value {problem}", row=row, column=name)
 
 
 def _modifier_list(name: str = "modifiers") -> pl.Expr:
@@ -324,7 +339,7 @@ def _consistent(frame: pl.DataFrame, key: str, columns: list[str], file_name: st
         if not conflict.is_empty():
             raise FeedError(
                 file_name,
-                f"differs between lines of claim {conflict[key][0]!r}",
+                f"differs between lines of the same claim ({key})",
                 row=int(conflict["_row"][1]) + 2,
                 column=name,
             )
@@ -336,10 +351,10 @@ def _to_arrow(frame: pl.DataFrame) -> pa.Table:
 
 def read_claims(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dict[str, pa.Table]:
     """Claims CSV/Parquet -> stg.claims + stg.claim_lines."""
-    sent, frame = frame, _typed(frame, CLAIMS, file_name)
-    _at_least(sent, frame, "charge", 0, "is negative: a charge cannot be", file_name)
+    frame = _typed(frame, CLAIMS, file_name)
+    _at_least(frame, "charge", 0, "is negative: a charge cannot be", file_name)
     units = "is not above 0: a line bills at least one unit"
-    _at_least(sent, frame, "units", 0, units, file_name, strict=True)
+    _at_least(frame, "units", 0, units, file_name, strict=True)
     _unique(frame, ["claim_id", "line_number"], file_name)
     claim_level = ["member_id", "payer_id", "billing_npi", "frequency_code"]
     _consistent(frame, "claim_id", claim_level, file_name)

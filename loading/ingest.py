@@ -218,10 +218,13 @@ def read_file(
         fmt, tables = X12_FORMAT[result.kind], result.tables
         parts = x12_parts(result)
     elif fmt == "csv" and feed in X12_KIND_FOR_FEED and not _has_feed_header(data, feed):
+        if not data.removeprefix(b"\xef\xbb\xbf").strip():
+            raise feeds.FeedError(path.name, "the file is empty")
+        # Never quote the file's start: a CSV without its header starts with a member's row.
         raise feeds.FeedError(
             path.name,
-            f"not an X12 interchange: no ISA segment (the file starts with {_shown(data)}), "
-            f"and not a {feed} CSV either: its first line names none of the {feed} columns",
+            f"not an X12 interchange: no ISA segment at its start, and not a {feed} CSV "
+            f"either: its first line names none of the {feed} columns (a file without its header?)",
         )
     elif fmt == "csv" and path.suffix.lower() not in (".csv", ".txt", ".tsv", ""):
         raise feeds.FeedError(
@@ -270,16 +273,6 @@ def _has_feed_header(data: bytes, feed: str) -> bool:
             names = {name.strip().strip('"').strip() for name in line.split(",")}
             return bool(names & FEED_COLUMNS[feed])
     return False
-
-
-def _shown(data: bytes, width: int = 24) -> str:
-    """The first bytes of a file, quoted, non-printable bytes escaped (``'GS*HP*PAYER*...'``).
-    Short: a file that is not what it should be may hold anything, health data included."""
-    head = data.removeprefix(b"\xef\xbb\xbf").lstrip()[:width]
-    if not head:
-        return "nothing (the file is empty)"
-    text = "".join(chr(b) if 32 <= b < 127 and b not in (39, 92) else f"\\x{b:02x}" for b in head)
-    return f"'{text}'" + ("..." if len(data) > width else "")
 
 
 def x12_parts(result: X12Result) -> ledger.Parts:
@@ -343,14 +336,21 @@ def ingest_file(
         return FileOutcome(feed, path, file_sha256, "rejected", fmt, reason=reason)
 
 
+REASON_LIMIT = 500  # characters: a reason names a place and a problem, it never carries data
+
+
 def _reason(path: Path, exc: Exception) -> str:
+    """Why a file was rejected, for the run's output, the ledger and the ``.reason.txt``: at
+    most ``REASON_LIMIT`` characters whatever the exception says."""
     from loading.x12 import X12Error
 
     if isinstance(exc, X12Error | feeds.FeedError):
-        return str(exc)
-    if isinstance(exc, duckdb.Error):
-        return f"{path.name}: the warehouse refused its rows: {str(exc).splitlines()[0]}"
-    return f"{path.name}: unexpected {type(exc).__name__}: {exc}"
+        reason = str(exc)
+    elif isinstance(exc, duckdb.Error):
+        reason = f"{path.name}: the warehouse refused its rows: {str(exc).splitlines()[0]}"
+    else:
+        reason = f"{path.name}: unexpected {type(exc).__name__}: {exc}"
+    return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 3] + "..."
 
 
 def ingest_inbox(

@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 
 from marts.templating import render_sql
+from reporting.cells import escape_cell
 from reporting.extrapolation import DEFAULT_BOUNDS, estimate, stratum_index
 from reporting.files import write_text
 from reporting.json_report import money, to_json
@@ -325,7 +326,8 @@ class AuditPaths:
 
 
 def audit_csv_text(audit: Mapping[str, Any]) -> str:
-    """audit.csv: one row per audited claim (documentation and eligibility flattened)."""
+    """audit.csv: one row per audited claim (documentation and eligibility flattened; text cells
+    from the feeds escaped for spreadsheets, reporting/cells.py)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(AUDIT_CSV_COLUMNS)
@@ -333,13 +335,13 @@ def audit_csv_text(audit: Mapping[str, Any]) -> str:
         lines = claim["lines"]
         writer.writerow(
             [
-                claim["claim_id"],
+                escape_cell(claim["claim_id"]),
                 claim["verdict"],
                 "true" if claim["in_frame"] else "false",
-                claim["stratum"] or "",
-                claim["payer_id"] or "",
+                escape_cell(claim["stratum"] or ""),
+                escape_cell(claim["payer_id"] or ""),
                 " ".join(claim["dates_of_service"]),
-                " ".join(line["code"] or "" for line in lines),
+                escape_cell(" ".join(line["code"] or "" for line in lines)),
                 f"{claim['net_paid']:.2f}",
                 f"{claim['open_exposure']:.2f}",
                 f"{claim['time_barred_exposure']:.2f}",

@@ -43,7 +43,19 @@ _STYLE: dict[Any, Any] = {  # rcParams keys are typed as literals
     "xtick.color": MUTED,
     "ytick.color": INK,
     "svg.fonttype": "path",
+    # Labels carry feed data (payer ids, NPIs, rule ids): plain text, never mathtext, so a `$..$`
+    # in a payer id is drawn as sent instead of failing every report (issue 9, item 4).
+    "text.parse_math": False,
 }
+
+
+LABEL_CHARACTERS = 48  # a longer id would squeeze the bars to nothing
+
+
+def _label(text: str) -> str:
+    """A feed value as a chart label: drawn as sent (plain text, see ``_STYLE``), cut to
+    ``LABEL_CHARACTERS`` with an ellipsis; the page's tables show it whole."""
+    return text if len(text) <= LABEL_CHARACTERS else text[: LABEL_CHARACTERS - 1] + "\u2026"
 
 
 def _dollars(value: float, _position: object = None) -> str:
@@ -108,7 +120,7 @@ def horizontal_bars(name: str, title: str, labels: Sequence[str], values: Sequen
         else:
             positions = list(range(len(labels)))
             ax.barh(positions, values, color=OPEN, height=0.6)
-            ax.set_yticks(positions, labels)
+            ax.set_yticks(positions, [_label(label) for label in labels])
             ax.invert_yaxis()
             ax.xaxis.set_major_formatter(FuncFormatter(_dollars))
             _label_bars(ax, values)
@@ -167,7 +179,7 @@ def exposure_by_payer(by_payer: dict[str, dict[str, Any]]) -> str:
             color=REALIZED,
             label="realized recoupments",
         )
-        ax.set_yticks(positions, [payer for payer, _ in items])
+        ax.set_yticks(positions, [_label(payer) for payer, _ in items])
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(FuncFormatter(_dollars))
         limit = max([*open_values, *realized, 1])
@@ -262,7 +274,7 @@ def share_strip(shares: Sequence[dict[str, Any]], stats: PeerStats) -> str:
         for rank, row in enumerate(flagged[:8]):
             # names stacked to the left of the dots, so close shares never overlap
             ax.annotate(
-                row["rendering_npi"],
+                _label(row["rendering_npi"]),
                 (row["share_90837"], 1 + _jitter(row["rendering_npi"])),
                 xytext=(-12, 30 - 13 * rank),
                 textcoords="offset points",

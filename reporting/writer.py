@@ -45,8 +45,10 @@ def write_reports(
     scope: Scope,
     skipped: dict[str, str],
     rules: RuleBook,
+    pseudonym_key: bytes | None = None,
 ) -> ReportPaths:
-    """Write the four report files of ``scope`` into ``out_dir`` (created when missing).
+    """Write the four report files of ``scope`` into ``out_dir`` (created when missing); with
+    ``pseudonym_key``, findings carry pseudonyms instead of member ids (``--deidentify``).
 
     Needs the mart built and the rules run for ``as_of`` (else ``ReportInputsStale``); works on
     a read-only connection. Rerunning on the same warehouse rewrites identical bytes.
@@ -65,8 +67,8 @@ def write_reports(
             con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
         )
         details = details_from_tables(con, rules)
-        write_findings_parquet(con, paths.findings_parquet)
-        write_findings_csv(con, paths.findings_csv)
+        write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
+        write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
     write_text(paths.index_html, render_html(summary, details, rules.titles))
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary

@@ -48,8 +48,8 @@ def test_claims_csv_reads_claims_and_lines_with_exact_types() -> None:
         (b",120,11", b",12O,11", 4, "charge", "at most two decimals"),
         (b"C2,1,M2", b"C1,1,M2", 4, "line_number", "duplicate key"),
         # issue 9 item 9b: negative charges were loaded
-        (b",120,11", b",-120,11", 4, "charge", "'-120' is negative: a charge cannot be"),
-        (b"95:GT,,120", b"95:GT,0,120", 4, "units", "'0' is not above 0"),
+        (b",120,11", b",-120,11", 4, "charge", "value is negative: a charge cannot be"),
+        (b"95:GT,,120", b"95:GT,0,120", 4, "units", "value is not above 0"),
     ],
 )
 def test_claims_csv_rejections_name_line_and_column(old, new, line, column, problem) -> None:
@@ -100,10 +100,10 @@ def test_sessions_score_out_of_range_is_rejected() -> None:
 @pytest.mark.parametrize(
     ("row", "column", "message"),
     [
-        (b"C1,,0,2025-03-05,12,9", "minutes", "0 is outside 1-1440 (empty = not documented)"),
-        (b"C1,,-5,2025-03-05,12,9", "minutes", "-5 is outside 1-1440 (empty = not documented)"),
-        (b"C1,,50,2025-03-05,-1,9", "phq9", "-1 is outside 0-27"),
-        (b"C1,,50,2025-03-05,12,22", "gad7", "22 is outside 0-21"),
+        (b"C1,,0,2025-03-05,12,9", "minutes", "value is outside 1-1440 (empty = not documented)"),
+        (b"C1,,-5,2025-03-05,12,9", "minutes", "value is outside 1-1440 (empty = not documented)"),
+        (b"C1,,50,2025-03-05,-1,9", "phq9", "value is outside 0-27"),
+        (b"C1,,50,2025-03-05,12,22", "gad7", "value is outside 0-21"),
     ],
 )
 def test_sessions_minutes_and_scores_out_of_range(row: bytes, column: str, message: str) -> None:

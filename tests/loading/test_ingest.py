@@ -78,8 +78,7 @@ def test_bad_file_rejected_whole_with_quarantine_and_others_go_on(warehouse, tmp
     rejected = report.by_status("rejected")
     assert [o.path.name for o in rejected] == ["april.csv"]
     assert rejected[0].reason == (
-        "april.csv (line 4, column 'charge'): 'not-money' is not an "
-        "amount with at most two decimals"
+        "april.csv (line 4, column 'charge'): value is not an amount with at most two decimals"
     )
     # nothing of the bad file is staged; the good ones are
     sha = hashlib.sha256(bad.encode()).hexdigest()
@@ -303,14 +302,11 @@ def test_a_file_without_isa_in_an_x12_folder_is_named_not_x12(warehouse, tmp_pat
     report = ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
     reasons = {o.path.name: o.reason for o in report.by_status("rejected")}
     assert reasons["no_isa.835"] == (
-        "no_isa.835: not an X12 interchange: no ISA segment (the file starts with "
-        "'GS*HP*PAYER*RECOUP*20251'...), and not a remittances CSV either: its first line names "
-        "none of the remittances columns"
+        "no_isa.835: not an X12 interchange: no ISA segment at its start, and not a remittances "
+        "CSV either: its first line names none of the remittances columns (a file without its "
+        "header?)"
     )
-    assert reasons["empty.txt"].startswith(
-        "empty.txt: not an X12 interchange: no ISA segment (the file starts with nothing (the "
-        "file is empty))"
-    )
+    assert reasons["empty.txt"] == "empty.txt: the file is empty"
     assert "not an X12 interchange" not in reasons["partial.csv"]
     assert not report.by_status("loaded")
 
