@@ -239,12 +239,16 @@ def _write_report(job: Window, reports: Path, scope: Scope, skipped: dict[str, s
     tasks.evaluate_outside_window(job.db, job.as_of, job.months, job.lock_wait, job.overrides)
     folder = report_dir(reports, scope, job.as_of)
     paths = tasks.write_reports(
-        job.db, folder, job.as_of, scope, skipped, job.lock_wait, job.overrides
+        job.db,
+        folder,
+        job.as_of,
+        scope,
+        skipped,
+        job.lock_wait,
+        job.overrides,
+        audit=bool(scope.claim_ids),  # in the same folder swap: no audit file of another run
     )
-    audit = None
-    if scope.claim_ids:
-        audit = tasks.write_audit(job.db, folder, scope, job.as_of, job.lock_wait, job.overrides)
-    return _Report(scope, paths, audit)
+    return _Report(scope, paths, paths.audit)
 
 
 def _published(
