@@ -244,11 +244,9 @@ def _write_report(job: Window, reports: Path, scope: Scope, skipped: dict[str, s
     paths = tasks.write_reports(
         job.db, folder, job.as_of, scope, skipped, job.lock_wait, job.overrides,
         deidentify=job.deidentify,
+        audit=bool(scope.claim_ids),  # in the same folder swap: no audit file of another run
     )  # fmt: skip
-    audit = None
-    if scope.claim_ids:
-        audit = tasks.write_audit(job.db, folder, scope, job.as_of, job.lock_wait, job.overrides)
-    return _Report(scope, paths, audit)
+    return _Report(scope, paths, paths.audit)
 
 
 def _published(

@@ -354,7 +354,13 @@ def report(
         ),
     ] = None,
     db: Path = settings.DEFAULT_DB,
-    out: Annotated[Path | None, Parameter(help="Default: REPORTS/<as-of>/.")] = None,
+    out: Annotated[
+        Path | None,
+        Parameter(
+            help="Default: REPORTS/<as-of>/. Replaced whole, so it must be new, empty or a "
+            "recoup report folder."
+        ),
+    ] = None,
     reports: Path = settings.DEFAULT_REPORTS,
     lock_wait: float = settings.DEFAULT_LOCK_WAIT_SECONDS,
     deidentify: Deidentify = False,
@@ -364,6 +370,13 @@ def report(
     _check_key(deidentify)
     if not db.exists():
         raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
+    if out is not None and format != "json":
+        from reporting.files import NotAReportFolder, check_report_folder
+
+        try:  # the report replaces the folder whole: never over a user's files
+            check_report_folder(out)
+        except NotAReportFolder as exc:
+            raise UsageError(f"--out {exc}") from exc
     from warehouse.connection import preflight
 
     preflight(db)

@@ -43,6 +43,12 @@ def prepare_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    if server_url() is None:
+        # the temporary server this process may start must not outlive it (a SIGKILL gives
+        # Prefect no exit to stop it at)
+        from flows import temporary_server
+
+        temporary_server.install()
 
 
 # Deployments (served by `recoup serve`, or deployed to a work pool from deployments/prefect.yaml:

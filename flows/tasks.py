@@ -205,10 +205,13 @@ def write_reports(
     overrides: dict[str, object] | None = None,
     read_only: bool = False,
     deidentify: bool = False,
+    audit: bool = False,
 ) -> ReportPaths:
     """Write exposure.json, findings.csv/.parquet and index.html for the scope, with the run's
-    thresholds (``overrides`` on defaults.toml, as the rules had them). ``deidentify``: member
-    ids become pseudonyms keyed by RECOUP_DEIDENTIFY_KEY, read here (never a parameter)."""
+    thresholds (``overrides`` on defaults.toml, as the rules had them), as one folder swapped
+    into place whole; with ``audit`` (a backfill's claim sample) audit.json, audit.csv,
+    audit.html and the ``audit`` key of exposure.json go into the same folder. ``deidentify``:
+    member ids become pseudonyms keyed by RECOUP_DEIDENTIFY_KEY, read here (never a parameter)."""
     from expectations.config import load_config
     from flows.handover import report_rules
     from reporting.deidentify import key_from_environment
@@ -218,7 +221,7 @@ def write_reports(
     with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         return report_writer.write_reports(
             con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=rules,
-            pseudonym_key=key,
+            pseudonym_key=key, audit=audit,
         )  # fmt: skip
 
 
@@ -242,26 +245,6 @@ def summarise_report(
         return report_writer.build_summary(
             con, as_of=as_of, scope=scope, skipped=skipped, rules=rules
         )
-
-
-@task(name="write-audit", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def write_audit(
-    db: Path,
-    out_dir: Path,
-    scope: Scope,
-    as_of: date,
-    lock_wait: float,
-    overrides: dict[str, object] | None = None,
-) -> dict:
-    """audit.json, audit.csv, audit.html and the ``audit`` key of exposure.json (audit mode),
-    with the run's thresholds."""
-    from expectations.config import load_config
-    from flows.handover import report_rules
-    from reporting.audit import write_audit as write_audit_files
-
-    rules = report_rules(load_config(overrides))
-    with open_warehouse(db, read_only=False, wait_seconds=lock_wait) as con:
-        return write_audit_files(con, out_dir, scope=scope, as_of=as_of, rules=rules).audit
 
 
 @task(name="publish-artifacts", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -1,8 +1,9 @@
-"""Write a run's report folder: exposure.json, findings.csv, findings.parquet and index.html.
+"""Write a run's report folder: exposure.json, findings.csv, findings.parquet and index.html (and,
+for a backfill with the payer's sample, audit.json, audit.csv and audit.html).
 
-Each file is written beside its final name and renamed into place, exposure.json last: a reader
-sees a whole previous file or a whole new one, never half of one, and a folder whose
-exposure.json is new has its other files new too.
+The files are written into a hidden sibling folder that is then swapped into place whole
+(``reporting.files.replacing_folder``): a reader, or a run killed while writing, sees the whole
+previous folder or the whole new one, never a mix of runs nor a folder without its exposure.json.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import duckdb
 
 from reporting.exposure import details_from_tables, summary_from_tables
 from reporting.extracts import write_findings_csv, write_findings_parquet
-from reporting.files import write_text
+from reporting.files import replacing_folder, write_text
 from reporting.html import render_html
 from reporting.json_report import to_json
 from reporting.queries import scoped_tables
@@ -35,6 +36,7 @@ class ReportPaths:
     index_html: Path
     summary: dict[str, Any] = field(repr=False, default_factory=dict)
     top_lines: list[dict[str, Any]] = field(repr=False, default_factory=list)
+    audit: dict[str, Any] | None = field(repr=False, default=None)
 
 
 def write_reports(
@@ -46,22 +48,52 @@ def write_reports(
     skipped: dict[str, str],
     rules: RuleBook,
     pseudonym_key: bytes | None = None,
+    audit: bool = False,
 ) -> ReportPaths:
-    """Write the four report files of ``scope`` into ``out_dir`` (created when missing); with
+    """Write the four report files of ``scope`` (and with ``audit``, the audit files of its
+    ``claim_ids``, ``reporting.audit``) as the folder ``out_dir``, replacing it whole; with
     ``pseudonym_key``, findings carry pseudonyms instead of member ids (``--deidentify``).
 
     Needs the mart built and the rules run for ``as_of`` (else ``ReportInputsStale``); works on
-    a read-only connection. Rerunning on the same warehouse rewrites identical bytes.
+    a read-only connection unless ``audit``. Rerunning on the same warehouse rewrites identical
+    bytes. ``out_dir`` must be missing or hold only report files (else ``NotAReportFolder``).
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = ReportPaths(
-        folder=out_dir,
-        exposure_json=out_dir / "exposure.json",
-        findings_csv=out_dir / "findings.csv",
-        findings_parquet=out_dir / "findings.parquet",
-        index_html=out_dir / "index.html",
+    with replacing_folder(out_dir) as staging:
+        paths = _write_files(
+            con, staging, as_of=as_of, scope=scope, skipped=skipped, rules=rules,
+            pseudonym_key=pseudonym_key,
+        )  # fmt: skip
+        if audit:
+            from reporting.audit import write_audit
+
+            paths.audit = write_audit(con, staging, scope=scope, as_of=as_of, rules=rules).audit
+    written = _paths_in(out_dir)
+    written.summary, written.top_lines, written.audit = paths.summary, paths.top_lines, paths.audit
+    return written
+
+
+def _paths_in(folder: Path) -> ReportPaths:
+    return ReportPaths(
+        folder=folder,
+        exposure_json=folder / "exposure.json",
+        findings_csv=folder / "findings.csv",
+        findings_parquet=folder / "findings.parquet",
+        index_html=folder / "index.html",
     )
+
+
+def _write_files(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    *,
+    as_of: date,
+    scope: Scope,
+    skipped: dict[str, str],
+    rules: RuleBook,
+    pseudonym_key: bytes | None,
+) -> ReportPaths:
+    paths = _paths_in(out_dir)
     with scoped_tables(con, scope, as_of, rules.thresholds):
         summary = summary_from_tables(
             con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids

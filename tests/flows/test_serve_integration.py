@@ -228,7 +228,7 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
             url, "/task_runs/filter", {"flow_runs": {"id": {"any_": [runs[2]["id"]]}}}
         )
         names = {t["name"].rsplit("-", 1)[0] for t in task_runs}
-        assert {"evaluate-outside-window", "write-reports", "write-audit"} <= names
+        assert {"evaluate-outside-window", "write-reports"} <= names
         assert not any(t["name"].startswith("evaluate-partition") for t in task_runs)
 
         # the same backfill in one local process, on a copy of the same warehouse: same report

@@ -11,7 +11,7 @@ import pytest
 
 from flows.handover import report_rules
 from reporting import Scope, write_reports
-from reporting.audit import build_audit, read_claim_ids, verdict, write_audit
+from reporting.audit import build_audit, read_claim_ids, verdict
 from reporting.extrapolation import DEFAULT_BOUNDS, band_names, estimate
 from warehouse.connection import open_warehouse
 
@@ -157,8 +157,25 @@ def test_audit_of_the_demo_agrees_with_the_findings(evaluated_demo: Path, tmp_pa
             ).fetchall()
         )
         folder = tmp_path / "report"
-        write_reports(con, folder, as_of=DEMO_AS_OF, scope=scope, skipped={}, rules=report_rules())
-        write_audit(con, folder, scope=scope, as_of=DEMO_AS_OF, rules=report_rules())
+        paths = write_reports(
+            con,
+            folder,
+            as_of=DEMO_AS_OF,
+            scope=scope,
+            skipped={},
+            rules=report_rules(),
+            audit=True,  # the audit files go into the same folder swap as the report
+        )
+    assert paths.audit == audit
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "audit.csv",
+        "audit.html",
+        "audit.json",
+        "exposure.json",
+        "findings.csv",
+        "findings.parquet",
+        "index.html",
+    ]
     by_id = {claim["claim_id"]: claim for claim in audit["claims"]}
     assert by_id["UNKNOWN-1"]["verdict"] == "not_found"
     assert sum(audit["verdicts"].values()) == len(sampled)
