@@ -16,6 +16,7 @@ import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -366,7 +367,9 @@ def _ingest_bytes(
             record("loaded", rows, None, landing, parts)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # an interrupted COMMIT has already ended the transaction (committed or not, whole)
+            with suppress(duckdb.TransactionException):
+                con.execute("ROLLBACK")
             raise
         return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows, parts=parts)
     except _defects() as exc:  # a verdict on this file only: rejected, quarantined, recorded

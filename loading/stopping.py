@@ -112,8 +112,13 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 def check(exc: BaseException) -> None:
     """Raise ``Stopped`` for ``exc`` when a stop was requested and ``exc`` is what it caused."""
     signum = requested()
-    if signum is not None and (is_interrupt(exc) or isinstance(exc, Stopped)):
-        raise Stopped(signum) from exc
+    if signum is None:
+        return
+    cause: BaseException | None = exc
+    while cause is not None:  # the interrupt may hide behind what it broke (a ROLLBACK)
+        if is_interrupt(cause) or isinstance(cause, Stopped):
+            raise Stopped(signum) from exc
+        cause = cause.__context__
 
 
 @contextmanager
