@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     reset()
     runlog.forget()
     try:
-        with stop_on_signals():
+        with stop_on_signals(arm=True):
             app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)
     except Stopped as stop:
         print(f"recoup: {stop.sentence()}", file=sys.stderr)

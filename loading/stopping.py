@@ -121,22 +121,29 @@ def check(exc: BaseException) -> None:
         cause = cause.__context__
 
 
+_armed: list[bool] = []  # the ``recoup`` command owns this process's signals
+
+
 @contextmanager
-def stop_on_signals() -> Iterator[None]:
+def stop_on_signals(arm: bool = False) -> Iterator[None]:
     """SIGTERM and SIGINT raise ``Stopped`` inside the block, also when they interrupt a DuckDB
-    query. Installed by the ``recoup`` command and again around each task's use of the warehouse,
-    because Prefect puts its own SIGTERM handler in place while a flow runs (it raises Prefect's
-    ``TerminationSignal``, which DuckDB would swallow as "Query interrupted"). Outside the main
-    thread, signals cannot be handled: the block runs as it is."""
-    if threading.current_thread() is not threading.main_thread():
+    query. The ``recoup`` command installs it (``arm=True``); each task's use of the warehouse
+    installs it again, because Prefect puts its own SIGTERM handler in place while a flow runs
+    (it raises Prefect's ``TerminationSignal``, which DuckDB would swallow as "Query
+    interrupted"). Not armed (a flow run of a deployment, where SIGTERM is the runner cancelling
+    it) and outside the main thread (where signals cannot be handled), the block runs as it is."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    if not main_thread or not (arm or _armed):
         yield
         return
     previous: dict[int, Any] = {sig: signal.signal(sig, _handler) for sig in SIGNALS}
+    _armed.append(True)
     try:
         yield
     except BaseException as exc:
         check(exc)
         raise
     finally:
+        _armed.pop()
         for sig, handler in previous.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)

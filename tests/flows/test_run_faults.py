@@ -189,3 +189,31 @@ def test_an_error_inside_a_flow_is_one_line_and_the_run_log_keeps_the_traceback(
     assert "Traceback (most recent call last):" in text
     assert 'raise ValueError("mart input is corrupt")' in text
     assert "MBRZQ91" not in text  # no member data
+
+
+@pytest.mark.integration
+def test_sigterm_between_tasks_under_prefects_own_handler_also_exits_143(
+    prefect_harness: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Between tasks, Prefect's SIGTERM handler is in force (it raises its TerminationSignal);
+    Prefect then hands the signal back to recoup's handler, so the run still stops with 143."""
+    from flows import progress
+
+    real_note = progress.note
+
+    def note_then_terminate(text: str) -> None:
+        real_note(text)
+        if text.startswith("building marts"):  # in the flow's body, between two tasks
+            signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(progress, "note", note_then_terminate)
+    inbox, db = tiny_inbox(tmp_path), tmp_path / "wh" / "recoup.duckdb"
+    args = ["run", "--inbox", str(inbox), "--db", str(db), "--reports", str(tmp_path / "r")]
+    assert main([*args, "--as-of", AS_OF]) == 143
+    assert capsys.readouterr().err.splitlines()[-1] == STOPPED.format("SIGTERM")
+    assert ledger_status(db) == {"loaded": 2}
+    assert not (tmp_path / "r").exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

@@ -220,3 +220,27 @@ def test_the_landing_copy_is_the_bytes_that_were_read_not_the_path_again(tmp_pat
     landed = ledger.land(tmp_path / "store", source, "ab" * 32, b"read earlier")
     assert landed == tmp_path / "store" / "landing" / "ab" / f"{'ab' * 32}.csv"
     assert landed.read_bytes() == b"read earlier"
+
+
+def test_only_the_recoup_command_takes_over_the_signals() -> None:
+    """A flow run of a deployment (no ``recoup`` command in the process) keeps Prefect's SIGTERM
+    handling, through which the runner cancels it; under the command, each task re-installs
+    recoup's handlers over Prefect's and puts Prefect's back afterwards."""
+
+    def prefects(signum: int, frame: object) -> None:
+        raise AssertionError("not called")
+
+    before = signal.signal(signal.SIGTERM, prefects)
+    try:
+        with stopping.stop_on_signals():  # a task, not under the command
+            assert signal.getsignal(signal.SIGTERM) is prefects
+        with stopping.stop_on_signals(arm=True):
+            signal.signal(signal.SIGTERM, prefects)  # Prefect's bridge during the flow
+            with stopping.stop_on_signals():  # a task under the command
+                assert signal.getsignal(signal.SIGTERM) is stopping._handler
+                assert signal.getsignal(signal.SIGINT) is stopping._handler
+            assert signal.getsignal(signal.SIGTERM) is prefects
+        assert signal.getsignal(signal.SIGTERM) is prefects
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, before)
