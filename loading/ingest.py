@@ -373,6 +373,9 @@ def _ingest_bytes(
             raise
         return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows, parts=parts)
     except _defects() as exc:  # a verdict on this file only: rejected, quarantined, recorded
+        signum = stopping.requested()
+        if signum is not None:  # a reader turned what the signal broke into a "defect"
+            raise stopping.Stopped(signum) from exc
         reason = _reason(path, exc)
         quarantined = ledger.quarantine(store, path, file_sha256, reason, data)
         record("rejected", None, reason, quarantined)

@@ -244,3 +244,27 @@ def test_only_the_recoup_command_takes_over_the_signals() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_defect_reported_after_a_stop_was_requested_is_not_recorded(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader that turns whatever broke inside it into its own error (the X12 reader does, for
+    a bug) would make a signal look like a defect: after a stop request, nothing is rejected."""
+    from loading.x12 import X12Error
+
+    inbox = make_inbox(tmp_path)
+
+    def reader_broken_by_the_signal(*args: Any) -> Any:
+        with pytest.raises(stopping.Stopped):
+            stopping._handler(signal.SIGINT, None)
+        raise X12Error("march.csv", "the file could not be read (RuntimeError at duck.py:1)")
+
+    monkeypatch.setattr(ingest, "read_file", reader_broken_by_the_signal)
+    try:
+        with pytest.raises(stopping.Stopped) as stop:
+            ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    finally:
+        stopping.reset()
+    assert stop.value.exit_code == 130
+    assert files(warehouse) == [] and not (tmp_path / "store" / "quarantine").exists()
