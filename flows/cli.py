@@ -381,10 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map failures to exit codes with one line on stderr (and,
     for an unexpected error inside a flow, the run log holding its traceback)."""
     from flows import runlog
-    from loading.stopping import EnvironmentFault, Stopped, reset, stop_on_signals
+    from loading.stopping import EnvironmentFault, Stopped, stop_on_signals
     from warehouse.connection import WarehouseLocked, WarehouseRefused
 
-    reset()
     runlog.forget()
     try:
         with stop_on_signals(arm=True):

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flows import progress
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Prefect's run loggers: their error records carry the task's or flow's traceback
 RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
@@ -65,8 +67,14 @@ def run_log(command: str, db: Path) -> Iterator[Path]:
     root.addHandler(handler)
     _last.clear()
     _last.append(path)
+
+    def progress_line(text: str) -> None:  # whatever the log levels, the run's own progress
+        fields = {"name": "recoup.progress", "levelno": logging.INFO, "levelname": "INFO"}
+        handler.handle(logging.makeLogRecord({**fields, "msg": text.strip()}))
+
     try:
-        yield path
+        with progress.narrating(progress_line):
+            yield path
     except BaseException as exc:
         stream.write("".join(traceback.format_exception(exc)))
         raise

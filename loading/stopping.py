@@ -136,6 +136,8 @@ def stop_on_signals(arm: bool = False) -> Iterator[None]:
     if not main_thread or not (arm or _armed):
         yield
         return
+    if arm:
+        reset()  # a stop requested in an earlier command of this process is not this one's
     previous: dict[int, Any] = {sig: signal.signal(sig, _handler) for sig in SIGNALS}
     _armed.append(True)
     try:
@@ -145,5 +147,7 @@ def stop_on_signals(arm: bool = False) -> Iterator[None]:
         raise
     finally:
         _armed.pop()
+        if arm:
+            reset()
         for sig, handler in previous.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from flows.cli import main
-from loading import ingest, ledger
+from loading import ingest, ledger, stopping
 from tests.conftest import DEMO_AS_OF, PATIENT, DemoWarehouse
 from tests.loading.test_ingest_faults import FullDisk
 
@@ -153,6 +153,7 @@ def test_sigint_during_a_load_exits_130_with_the_file_rolled_back(
     finally:
         con.close()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert stopping.requested() is None  # the next command in this process starts afresh
 
 
 @pytest.mark.integration
@@ -186,6 +187,7 @@ def test_an_error_inside_a_flow_is_one_line_and_the_run_log_keeps_the_traceback(
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
     assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
     text = log.read_text()
+    assert f"INFO recoup.progress: building marts and findings as of {AS_OF}\n" in text
     assert "Traceback (most recent call last):" in text
     assert 'raise ValueError("mart input is corrupt")' in text
     assert "MBRZQ91" not in text  # no member data
