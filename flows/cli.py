@@ -312,16 +312,18 @@ def serve(
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     settings.prepare_prefect()
     from flows.serving import serve_deployments
+    from loading.stopping import left_to_prefect
 
     try:
-        serve_deployments(
-            cron=cron,
-            timezone=timezone,
-            inbox=inbox.resolve(),
-            db=db.resolve(),
-            reports=reports.resolve(),
-            lock_wait=lock_wait,
-        )
+        with left_to_prefect():
+            serve_deployments(
+                cron=cron,
+                timezone=timezone,
+                inbox=inbox.resolve(),
+                db=db.resolve(),
+                reports=reports.resolve(),
+                lock_wait=lock_wait,
+            )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 

@@ -151,3 +151,24 @@ def stop_on_signals(arm: bool = False) -> Iterator[None]:
             reset()
         for sig, handler in previous.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
+@contextmanager
+def left_to_prefect() -> Iterator[None]:
+    """Inside the block, SIGTERM and SIGINT are Python's defaults again, and tasks do not take them
+    over: for ``recoup serve``, whose Prefect runner shuts down gracefully on its own SIGTERM
+    handler and on KeyboardInterrupt (its flow runs are separate processes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    armed = list(_armed)
+    _armed.clear()
+    try:
+        yield
+    finally:
+        _armed.extend(armed)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)

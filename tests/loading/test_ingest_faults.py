@@ -268,3 +268,15 @@ def test_a_defect_reported_after_a_stop_was_requested_is_not_recorded(
         stopping.reset()
     assert stop.value.exit_code == 130
     assert files(warehouse) == [] and not (tmp_path / "store" / "quarantine").exists()
+
+
+def test_recoup_serve_leaves_the_signals_to_prefects_runner() -> None:
+    """Prefect's serve shuts down gracefully on KeyboardInterrupt and its own SIGTERM handler."""
+    with stopping.stop_on_signals(arm=True):
+        with stopping.left_to_prefect():
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+            with stopping.stop_on_signals():  # a task of an in-process run: not taken over
+                assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is stopping._handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
