@@ -3,8 +3,11 @@
 Exit codes: 0 when the run completed (findings are results, not failures); 2 for bad arguments,
 an unreadable inbox or a ``--db`` file that is not recoup's warehouse (another program's database,
 a SQLite or non-DuckDB file, a newer release's warehouse: refused before anything runs); 3 when
-the warehouse is locked by another run; 1 for anything else that stopped the run. Errors are one
-line on standard error. Prefect and GX are imported only by the commands that need them, so
+the warehouse is locked by another run; 1 for anything else that stopped the run (a full disk or
+another fault of the machine: nothing is recorded for the file in progress, the next run retries
+it); 143 for SIGTERM and 130 for SIGINT (the file in progress rolled back). Errors are one line on
+standard error; an unexpected one inside a flow adds the path of the run log holding its
+traceback (flows/runlog.py). Prefect and GX are imported only by the commands that need them, so
 ``--help`` stays fast.
 """
 
@@ -158,13 +161,13 @@ def run(
     settings.prepare_prefect()
     from prefect import tags
 
-    from flows import progress
+    from flows import progress, runlog
     from flows.nightly import nightly
 
     def to_stderr(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    with tags("nightly"), progress.narrating(to_stderr):
+    with tags("nightly"), progress.narrating(to_stderr), runlog.run_log("run", db):
         result = nightly(
             inbox=inbox,
             db=db,
@@ -278,7 +281,7 @@ def backfill(
         return
     from prefect import tags
 
-    from flows import progress
+    from flows import progress, runlog
     from flows.backfill import backfill as backfill_flow
 
     def show(event: progress.PartitionDone) -> None:
@@ -288,7 +291,7 @@ def backfill(
         )
 
     echo(f"backfill {start} to {end}" + (f", payer {payer}" if payer else "") + ", here")
-    with tags(*backfill_tags(payer)), progress.listening(show):
+    with tags(*backfill_tags(payer)), progress.listening(show), runlog.run_log("backfill", db):
         result = backfill_flow(**parameters)
     print_backfill(result)
     _fail_if_unreadable(result.ingest)
@@ -326,16 +329,18 @@ def serve(
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     settings.prepare_prefect()
     from flows.serving import serve_deployments
+    from loading.stopping import left_to_prefect
 
     try:
-        serve_deployments(
-            cron=cron,
-            timezone=timezone,
-            inbox=inbox.resolve(),
-            db=db.resolve(),
-            reports=reports.resolve(),
-            lock_wait=lock_wait,
-        )
+        with left_to_prefect():
+            serve_deployments(
+                cron=cron,
+                timezone=timezone,
+                inbox=inbox.resolve(),
+                db=db.resolve(),
+                reports=reports.resolve(),
+                lock_wait=lock_wait,
+            )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -381,20 +386,22 @@ def report(
 
     preflight(db)
     settings.prepare_prefect()
+    from flows import runlog
     from flows.report import NoMarts
     from flows.report import report as report_flow
     from reporting import to_json
 
     try:
-        result = report_flow(
-            db=db,
-            reports=reports,
-            as_of=as_of,
-            out=out,
-            lock_wait=lock_wait,
-            write_files=format != "json",
-            deidentify=deidentify,
-        )
+        with runlog.run_log("report", db):
+            result = report_flow(
+                db=db,
+                reports=reports,
+                as_of=as_of,
+                out=out,
+                lock_wait=lock_wait,
+                write_files=format != "json",
+                deidentify=deidentify,
+            )
     except NoMarts as exc:
         raise UsageError(str(exc)) from exc
     if result.paths is None:
@@ -406,24 +413,32 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the command, map failures to exit codes with one line on stderr."""
+    """Entry point: run the command, map failures to exit codes with one line on stderr (and,
+    for an unexpected error inside a flow, the run log holding its traceback)."""
+    from flows import runlog
+    from loading.stopping import EnvironmentFault, Stopped, stop_on_signals
     from warehouse.connection import WarehouseLocked, WarehouseRefused
     from warehouse.private import apply_umask
 
+    runlog.forget()
     try:
         apply_umask()  # everything recoup creates is owner-only unless RECOUP_UMASK says otherwise
     except ValueError as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 2
     try:
-        app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)
+        with stop_on_signals(arm=True):
+            app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)
+    except Stopped as stop:
+        print(f"recoup: {stop.sentence()}", file=sys.stderr)
+        return stop.exit_code
     except (UsageError, WarehouseRefused) as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 2
     except WarehouseLocked as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 3
-    except RunIncomplete as exc:
+    except (RunIncomplete, EnvironmentFault) as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 1
     except SystemExit as exc:
@@ -437,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
             f"recoup: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
             file=sys.stderr,
         )
+        log = runlog.last_log()
+        if log is not None:
+            print(f"traceback and run log: {log}", file=sys.stderr)
         return 1
     return 0
 

@@ -8,18 +8,36 @@ steps that only compute inside DuckDB fail fast, since a retry would compute the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import duckdb
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 import reporting as report_writer
 from flows import progress
-from loading import ingest, reference
+from loading import ingest, reference, stopping
 from reporting import ReportPaths, Scope
-from warehouse.connection import open_warehouse
+from warehouse import connection
+
+
+@contextmanager
+def open_warehouse(db: Path, **options: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse, with SIGTERM and SIGINT stopping the run while a task uses it: Prefect puts
+    its own SIGTERM handler in place during a flow, whose exception DuckDB would turn into "Query
+    interrupted" (loading/stopping.py)."""
+    with stopping.stop_on_signals(), connection.open_warehouse(db, **options) as con:
+        yield con
+
+
+def _retry_unless_stopped(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a transient failure, never a fault of the machine or a bug, which stop the run."""
+    return not isinstance(state.data, stopping.EnvironmentFault | stopping.UnexpectedError)
 
 
 @dataclass
@@ -44,7 +62,13 @@ class Validation:
     docs_index: Path | None
 
 
-@task(name="ingest-inbox", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+@task(
+    name="ingest-inbox",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=_retry_unless_stopped,
+    cache_policy=NO_CACHE,
+)
 def ingest_inbox(
     inbox: Path, db: Path, store: Path, run_id: str, lock_wait: float
 ) -> ingest.IngestReport:

@@ -196,6 +196,8 @@ def read_frame(data: bytes, file_name: str, fmt: str) -> pl.DataFrame:
                 encoding="utf8",
                 truncate_ragged_lines=False,
             )
+    except MemoryError:
+        raise  # the machine, not the file (loading/stopping.py)
     except (Exception, PanicException) as exc:  # polars raises several types (and panics)
         ragged = _ragged_line(data) if fmt == "csv" else None
         if ragged is not None:

@@ -11,10 +11,12 @@ loads and ``ledger.rejected_parts`` names the part, its place and the reason. Ot
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import duckdb
 import pyarrow as pa
 
-from loading import feeds, ledger, structural
+from loading import feeds, ledger, stopping, structural
 from warehouse.connection import count_rows, insert_tables
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ class FileOutcome:
     feed: str
     path: Path
     file_sha256: str
-    status: str  # loaded | rejected | skipped
+    status: str  # loaded | rejected | skipped | ignored (replaced by a symlink after the scan)
     fmt: str | None = None
     rows: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
@@ -291,12 +293,58 @@ def x12_parts(result: X12Result) -> ledger.Parts:
 def ingest_file(
     con: duckdb.DuckDBPyConnection, feed: str, path: Path, store: Path, run_id: str
 ) -> FileOutcome:
-    """Load one file atomically (rows and ledger row in one transaction) or reject it whole."""
+    """Load one file atomically (rows and ledger row in one transaction) or reject it whole.
+
+    Only recoup's own input-defect errors reject it (``_defects``). A fault of the machine
+    (``stopping.EnvironmentFault``), a signal (``stopping.Stopped``) or any other exception (a bug,
+    ``stopping.UnexpectedError``) rolls the file back, records nothing and stops the run."""
+    where = f"{feed}/{path.name}"
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        # Unreadable now (permissions, vanished): not recorded, so the next run tries again.
-        return FileOutcome(feed, path, "", "rejected", reason=f"{path.name}: cannot be read: {exc}")
+        try:
+            data = _read(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a symlink put in its place after the scan
+                return FileOutcome(feed, path, "", "ignored", reason=SYMLINK)
+            # Unreadable now (permissions, vanished): not recorded, so the next run tries again.
+            reason = f"{path.name}: cannot be read: {exc}"
+            return FileOutcome(feed, path, "", "rejected", reason=reason)
+        return _ingest_bytes(con, feed, path, data, store, run_id)
+    except BaseException as exc:
+        stopping.check(exc)  # a signal, also when DuckDB reports it as "Query interrupted"
+        if stopping.is_environment_fault(exc):
+            raise stopping.EnvironmentFault(where, exc) from exc
+        if isinstance(exc, Exception):
+            raise stopping.UnexpectedError(where, exc) from exc
+        raise
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes, never through a symlink (``O_NOFOLLOW``: ELOOP) nor from anything but a
+    regular file: the path was checked by the scan, but may have been replaced since."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return file.read()
+
+
+def _defects() -> tuple[type[Exception], ...]:
+    """The errors that are a verdict on a file: recoup's own (reader, structure) and DuckDB's
+    refusal of its values (a constraint, a conversion, an invalid input)."""
+    from loading.x12 import X12Error
+
+    return (
+        X12Error,
+        feeds.FeedError,
+        duckdb.DataError,
+        duckdb.IntegrityError,
+        duckdb.InvalidInputException,
+    )
+
+
+def _ingest_bytes(
+    con: duckdb.DuckDBPyConnection, feed: str, path: Path, data: bytes, store: Path, run_id: str
+) -> FileOutcome:
     file_sha256 = ledger.sha256_bytes(data)
     known = ledger.lookup(con, file_sha256)
     if known is not None:
@@ -319,20 +367,25 @@ def ingest_file(
     try:
         fmt = detect_format(data[:512], path)  # the ledger names it even when rejected
         fmt, tables, parts = read_file(feed, path, data, file_sha256)
-        del data
-        landing = ledger.land(store, path, file_sha256)
+        landing = ledger.land(store, path, file_sha256, data)
         con.execute("BEGIN TRANSACTION")
         try:
             rows = insert_tables(con, tables)
             record("loaded", rows, None, landing, parts)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # an interrupted COMMIT has already ended the transaction (committed or not, whole)
+            with suppress(duckdb.TransactionException):
+                con.execute("ROLLBACK")
             raise
         return FileOutcome(feed, path, file_sha256, "loaded", fmt, rows, parts=parts)
-    except Exception as exc:  # every parse/check/load failure rejects this file only
+    except _defects() as exc:  # a verdict on this file only: rejected, quarantined, recorded
+        signum = stopping.requested()
+        if signum is not None:  # a reader turned what the signal broke into a "defect"
+            raise stopping.Stopped(signum) from exc
         reason = _reason(path, exc)
-        record("rejected", None, reason, ledger.quarantine(store, path, file_sha256, reason))
+        quarantined = ledger.quarantine(store, path, file_sha256, reason, data)
+        record("rejected", None, reason, quarantined)
         return FileOutcome(feed, path, file_sha256, "rejected", fmt, reason=reason)
 
 
@@ -366,6 +419,8 @@ def ingest_inbox(
     for index, (feed, path) in enumerate(files, start=1):
         outcome = ingest_file(con, feed, path, store, run_id)
         report.outcomes.append(outcome)
+        if outcome.status == "ignored":
+            report.ignored.append(f"{path.relative_to(inbox).as_posix()}: {outcome.reason}")
         log.info("%s %s/%s %s", outcome.status, feed, path.name, outcome.reason or outcome.rows)
         if on_file is not None:
             on_file(index, len(files), outcome)

@@ -3,7 +3,8 @@
 Inbox files are only ever read. An accepted file is copied once to ``landing/<sha[:2]>/<sha><ext>``;
 a rejected one to ``quarantine/<sha>__<name>`` with a ``.reason.txt`` beside it. Copies are
 written to a temporary name and renamed, so an interrupted copy never leaves a partial file under
-the final name. The ledger row is written in the same transaction as the file's staged rows.
+the final name, and a failed one removes its temporary file. The ledger row is written in the
+same transaction as the file's staged rows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,29 +69,37 @@ def lookup(con: duckdb.DuckDBPyConnection, file_sha256: str) -> LedgerEntry | No
     return LedgerEntry(*row) if row else None  # type: ignore[arg-type]
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
+def _atomic_write(data: bytes, target: Path) -> None:
+    """Write ``data`` to ``target`` whole or not at all: to ``.<name>.<pid>.partial`` first, then
+    renamed. On any failure (a full disk, a signal) the partial file is removed and the error
+    raised: a fault of the machine is not a verdict on the file (loading/stopping.py)."""
     if target.exists():
         return  # content-addressed: an existing copy holds the same bytes
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
+    try:
+        with open(temporary, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
-def land(store: Path, source: Path, file_sha256: str) -> Path:
-    """Copy an accepted file into the landing area; returns the landed path."""
+def land(store: Path, source: Path, file_sha256: str, data: bytes) -> Path:
+    """Copy an accepted file (``data``, the bytes that were hashed and read, never the path
+    again: it may have changed since) into the landing area; returns the landed path."""
     target = store / "landing" / file_sha256[:2] / f"{file_sha256}{source.suffix.lower()}"
-    _atomic_copy(source, target)
+    _atomic_write(data, target)
     return target
 
 
-def quarantine(store: Path, source: Path, file_sha256: str, reason: str) -> Path:
-    """Copy a rejected file into quarantine with its reason beside it; returns the copy's path."""
+def quarantine(store: Path, source: Path, file_sha256: str, reason: str, data: bytes) -> Path:
+    """Copy a rejected file (``data``) into quarantine with its reason beside it; returns the
+    copy's path."""
     target = store / "quarantine" / f"{file_sha256[:16]}__{source.name}"
-    _atomic_copy(source, target)
-    reason_file = target.with_name(target.name + ".reason.txt")
-    if not reason_file.exists():
-        reason_file.write_text(reason + "\n")
+    _atomic_write(data, target)
+    _atomic_write((reason + "\n").encode(), target.with_name(target.name + ".reason.txt"))
     return target
 
 

@@ -181,6 +181,8 @@ def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
         )  # fmt: skip
     except Problem as problem:
         raise _error(file_name, text, segs, problem.index, problem.problem) from None
+    except MemoryError:
+        raise  # the machine, not the file (loading/stopping.py)
     except Exception as exc:  # a reader bug must still reject the file, never crash the run
         # name the code, not the data: the exception's own message may quote health data
         where = traceback.extract_tb(exc.__traceback__)[-1]
