@@ -430,7 +430,8 @@ def main(argv: list[str] | None = None) -> int:
         with stop_on_signals(arm=True):
             app(argv if argv is not None else sys.argv[1:], exit_on_error=False, print_error=False)
     except Stopped as stop:
-        print(f"recoup: {stop.sentence()}", file=sys.stderr)
+        args = argv if argv is not None else sys.argv[1:]
+        print(f"recoup: {stop.sentence(args[0] if args else '')}", file=sys.stderr)
         return stop.exit_code
     except (UsageError, WarehouseRefused) as exc:
         print(f"recoup: {exc}", file=sys.stderr)

@@ -59,11 +59,15 @@ class Stopped(BaseException):
         """The shell's convention: 128 + the signal (143 for SIGTERM, 130 for SIGINT)."""
         return 128 + self.signum
 
-    def sentence(self) -> str:
-        return (
-            f"stopped by {signal.Signals(self.signum).name}; the file in progress was rolled "
-            "back; rerun to continue"
-        )
+    def sentence(self, command: str = "run") -> str:
+        """What the console says for ``command``: the loading commands roll back the file in
+        progress; ``report`` leaves the previous report folder; the others just stopped."""
+        said = f"stopped by {signal.Signals(self.signum).name}"
+        if command in ("run", "backfill"):
+            return f"{said}; the file in progress was rolled back; rerun to continue"
+        if command == "report":
+            return f"{said}; the previous report folder was left as it was"
+        return said
 
 
 def describe(exc: BaseException) -> str:

@@ -208,3 +208,28 @@ def test_a_db_that_is_not_recoups_warehouse_exits_2_at_once_and_stays_unchanged(
     assert {name: path.read_bytes() for name, path in files.items()} == before
     assert sorted(p.name for p in (tmp_path / "dbs").iterdir()) == sorted(files)
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_stopped_command_says_what_it_left(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Ctrl-C in `recoup demo` has no file in progress to roll back; only the loading commands
+    say so (loading/stopping.py Stopped.sentence)."""
+    import signal
+
+    import demo.generator
+    from flows.cli import main
+    from loading.stopping import Stopped
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise Stopped(signal.SIGINT)
+
+    monkeypatch.setattr(demo.generator, "generate", interrupted)
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--claims", "3"]) == 130
+    assert capsys.readouterr().err == "recoup: stopped by SIGINT\n"
+    assert Stopped(signal.SIGTERM).sentence("report") == (
+        "stopped by SIGTERM; the previous report folder was left as it was"
+    )
+    assert Stopped(signal.SIGTERM).sentence("backfill") == (
+        "stopped by SIGTERM; the file in progress was rolled back; rerun to continue"
+    )

@@ -77,7 +77,9 @@ def outcome(work: Path) -> Outcome:
     landing = sorted(
         str(path.relative_to(store))
         for path in store.rglob("*")
-        if path.is_file() and not path.name.startswith("recoup.duckdb")
+        if path.is_file()
+        and not path.name.startswith("recoup.duckdb")
+        and path.relative_to(store).parts[0] != "logs"  # one run log per run, by design
     )
     return Outcome(
         row_counts=counts,
