@@ -8,8 +8,8 @@ For each size (claim lines; ``k``/``M`` suffixes) it prepares inputs once, cache
 and the same data as CSV feeds (the README's schemas, exported from the X12 run's staging tables
 by DuckDB); at 10M the 1M feeds are replicated with suffixed ids into Parquet (no X12). Then,
 in one session, each measurement runs ``recoup`` as a subprocess and records wall seconds,
-rows/s, the peak RSS of its process tree (``/proc`` polled every 50 ms, and the kernel's
-``ru_maxrss``) and the ratio to the baseline:
+rows/s, the peak RSS of its process tree (``/proc`` polled every 50 ms: the tree's summed VmRSS,
+or the main process's VmHWM when larger) and the ratio to the baseline:
 
     demo, help, full (X12 inbox, from empty), full-csv (the CSV/Parquet feeds, from empty),
     nightly (X12 history loaded, then the last service month's files), backfill (one month),
@@ -97,20 +97,23 @@ def size_label(lines: int) -> str:
 # ---- measuring one process tree ----------------------------------------------------------------
 
 
-def _tree_rss_kib(pid: int) -> int:
-    """Resident KiB of ``pid`` and all its descendants (0 for those gone meanwhile)."""
-    total, stack = 0, [pid]
+def _tree_rss_kib(pid: int) -> tuple[int, int]:
+    """Resident KiB of ``pid`` and all its descendants now (0 for those gone meanwhile), and the
+    peak (VmHWM) of ``pid`` itself."""
+    total, peak, stack = 0, 0, [pid]
     while stack:
         current = stack.pop()
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
+                elif line.startswith("VmHWM:") and current == pid:
+                    peak = int(line.split()[1])
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
             continue
-    return total
+    return total, peak
 
 
 @dataclass
@@ -145,10 +148,12 @@ def timed(cmd: list[str], env: dict[str, str], log: Path | None = None) -> Timed
         thread.start()
     peak, last_note = 0, started
     while True:
-        waited, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        waited, status, _usage = os.wait4(proc.pid, os.WNOHANG)
         if waited:
             break
-        peak = max(peak, _tree_rss_kib(proc.pid))
+        # not the kernel's ru_maxrss: a forked child inherits the harness's own resident pages
+        # until it execs, so ru_maxrss would floor every figure at the harness's size
+        peak = max(peak, *_tree_rss_kib(proc.pid))
         if time.monotonic() - last_note > 30:
             last_note = time.monotonic()
             say(f"  ... still running ({last_note - started:.0f} s)")
@@ -157,7 +162,6 @@ def timed(cmd: list[str], env: dict[str, str], log: Path | None = None) -> Timed
     proc.returncode = os.waitstatus_to_exitcode(status)
     for thread in threads:
         thread.join()
-    peak = max(peak, usage.ru_maxrss)
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(
