@@ -252,6 +252,14 @@ def recoup(*args: str) -> list[str]:
     return [sys.executable, "-m", "flows.cli", *args]
 
 
+def recoup_run(inbox: Path, db: Path, reports: Path) -> list[str]:
+    """``recoup run`` of ``inbox`` into ``db`` and ``reports`` as of the demo's date."""
+    return recoup(
+        "run", "--inbox", str(inbox), "--db", str(db), "--reports", str(reports),
+        "--as-of", AS_OF.isoformat(),
+    )  # fmt: skip
+
+
 def demo_inbox(work: Path, lines: int, env: dict[str, str], results: list[Result]) -> Path:
     """The demo inbox for ``lines`` claim lines (cached); records its generation time."""
     claims = max(10, round(lines / LINES_PER_CLAIM))
@@ -842,17 +850,7 @@ class Session:
         db, reports = base / "nightly" / "recoup.duckdb", base / "nightly" / "reports"
         say(f"{label} nightly: loading the history ({len(history)} files)")
         run = timed(
-            recoup(
-                "run",
-                "--inbox",
-                str(inbox),
-                "--db",
-                str(db),
-                "--reports",
-                str(reports),
-                "--as-of",
-                AS_OF.isoformat(),
-            ),
+            recoup_run(inbox, db, reports),
             env,
             logs / "nightly-history.log",
         )
@@ -860,17 +858,7 @@ class Session:
         link_tree(new, x12, inbox)
         new_lines = _x12_lines(new)
         run = timed(
-            recoup(
-                "run",
-                "--inbox",
-                str(inbox),
-                "--db",
-                str(db),
-                "--reports",
-                str(reports),
-                "--as-of",
-                AS_OF.isoformat(),
-            ),
+            recoup_run(inbox, db, reports),
             env,
             logs / "nightly.log",
         )
@@ -897,16 +885,10 @@ class Session:
         runs = {}
         for kind, folder in (("files", inbox), ("none", empty_inbox(base / "per-file" / "none"))):
             run = timed(
-                recoup(
-                    "run",
-                    "--inbox",
-                    str(folder),
-                    "--db",
-                    str(base / "per-file" / f"{kind}.duckdb"),
-                    "--reports",
-                    str(base / "per-file" / f"reports-{kind}"),
-                    "--as-of",
-                    AS_OF.isoformat(),
+                recoup_run(
+                    folder,
+                    base / "per-file" / f"{kind}.duckdb",
+                    base / "per-file" / f"reports-{kind}",
                 ),
                 env,
                 logs / f"per-file-{kind}.log",
