@@ -419,10 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     from loading.stopping import EnvironmentFault, Stopped, stop_on_signals
     from warehouse.connection import WarehouseLocked, WarehouseRefused
     from warehouse.private import apply_umask
+    from warehouse.resources import memory_limit
 
     runlog.forget()
     try:
         apply_umask()  # everything recoup creates is owner-only unless RECOUP_UMASK says otherwise
+        memory_limit()  # RECOUP_MEMORY_LIMIT is checked before anything runs
     except ValueError as exc:
         print(f"recoup: {exc}", file=sys.stderr)
         return 2

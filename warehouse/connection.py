@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from warehouse.resources import memory_limit
+
 SQL_DIR = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -50,6 +52,13 @@ CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
+
+
+def duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
+    """``CONFIG`` plus the memory bound of this process (warehouse/resources.py)."""
+    return {**CONFIG, "memory_limit": memory_limit()}
+
+
 WHAT_TO_DO = "give --db recoup's warehouse file, or a new path to start one"
 
 
@@ -189,7 +198,7 @@ def connect(
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=CONFIG)
+            con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
             break
         except duckdb.IOException as exc:
             if not _lock_conflict(exc):

@@ -261,3 +261,16 @@ def test_the_key_is_never_written_anywhere(owner_only: Run) -> None:
     ]
     assert any(path.suffix == ".db" for path in files)  # Prefect's database was searched too
     assert [path for path in files if KEY.encode() in path.read_bytes()] == []
+
+
+def test_an_invalid_memory_limit_stops_before_anything_runs(inbox: Path, tmp_path: Path) -> None:
+    result = recoup(
+        "run", "--inbox", str(inbox), "--db", str(tmp_path / "recoup.duckdb"),
+        env=environment(tmp_path / "home", RECOUP_MEMORY_LIMIT="half"),
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "recoup: RECOUP_MEMORY_LIMIT='half' is not a memory size of at least 64 MiB "
+        "such as 4GB, 512MiB or 6 GiB\n"
+    )
+    assert list(tmp_path.iterdir()) == []
