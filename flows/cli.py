@@ -30,6 +30,7 @@ app = App(
     name="recoup",
     help="Find behavioral-health insurance payments at risk of recoupment, before the payer does.",
     version_flags=[],
+    help_format="plaintext",
 )
 
 
@@ -417,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     for an unexpected error inside a flow, the run log holding its traceback)."""
     from flows import runlog
     from loading.stopping import EnvironmentFault, Stopped, stop_on_signals
-    from warehouse.connection import WarehouseLocked, WarehouseRefused
+    from warehouse.errors import WarehouseLocked, WarehouseRefused
     from warehouse.private import apply_umask
 
     runlog.forget()

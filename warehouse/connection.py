@@ -24,17 +24,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from warehouse.errors import WarehouseLocked, WarehouseRefused
+
 SQL_DIR = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-
-
-class WarehouseLocked(RuntimeError):
-    """Another process holds the warehouse file (DuckDB allows one writer per file)."""
-
-
-class WarehouseRefused(RuntimeError):
-    """The file is not a warehouse recoup may open (not DuckDB, another program's, a newer
-    release's); nothing was written to it."""
 
 
 class MigrationFailed(RuntimeError):
