@@ -135,6 +135,12 @@ def demo(
     )
 
 
+def starting_line(as_of: date, files: int, inbox: Path) -> str:
+    """The run's first progress line: what it is about to take in (the ledger then skips the
+    files already loaded)."""
+    return f"starting the run as of {as_of}: {files} file{'s' if files != 1 else ''} in {inbox}"
+
+
 @app.command
 def run(
     *,
@@ -155,10 +161,13 @@ def run(
     _check_key(deidentify)
     overrides = _overrides(set)
     try:
-        scan_inbox(inbox)
+        scan = scan_inbox(inbox)
     except InboxError as exc:
         raise UsageError(str(exc)) from exc
     preflight(db)
+    as_of = as_of or date.today()
+    # said before Prefect is imported and its API reached (a temporary server takes 10-20 s)
+    print(starting_line(as_of, len(scan.files), inbox), file=sys.stderr, flush=True)
     settings.prepare_prefect()
     from prefect import tags
 
@@ -173,7 +182,7 @@ def run(
             inbox=inbox,
             db=db,
             store=settings.store_for(db),
-            as_of=as_of or date.today(),
+            as_of=as_of,
             reports=reports,
             lock_wait=lock_wait,
             overrides=overrides,

@@ -46,11 +46,14 @@ class Finished:
     imported: list[str]  # the HEAVY top-level packages in sys.modules when the command ended
 
 
-def recoup_fresh(args: list[str], cwd: Path | None = None, **env: str) -> Finished:
-    """``recoup ARGS`` through ``flows.cli.main`` in a new Python process."""
+def recoup_fresh(
+    args: list[str], cwd: Path | None = None, python: tuple[str, ...] = (), **env: str
+) -> Finished:
+    """``recoup ARGS`` through ``flows.cli.main`` in a new Python process (started with the
+    interpreter options ``python``, e.g. ``("-X", "importtime")``)."""
     environment = {**os.environ, **env}
     done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, *args],
+        [sys.executable, *python, "-c", _SCRIPT, *args],
         cwd=cwd or ROOT,
         env=environment,
         capture_output=True,
