@@ -20,11 +20,14 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from warehouse.errors import WarehouseLocked, WarehouseRefused
+
+if TYPE_CHECKING:  # DuckDB reads Arrow tables itself; importing pyarrow here costs 0.3 s
+    import pyarrow as pa
 
 SQL_DIR = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
