@@ -93,3 +93,24 @@ def read_report(
             pseudonym_key=key, audit=False,
         )  # fmt: skip
     return ReportResult(built, False, skipped, paths.summary, paths)
+
+
+KNOWN_PAYERS = """
+    SELECT payer_id FROM stg.claims WHERE payer_id IS NOT NULL
+    UNION SELECT payer_id FROM stg.remit_payments WHERE payer_id IS NOT NULL
+    UNION SELECT payer_id FROM ref.payers WHERE payer_id <> '*'
+    UNION SELECT payer_id FROM stg.ref_payers WHERE payer_id <> '*'
+    ORDER BY payer_id
+"""
+
+
+def known_payers(db: Path, lock_wait: float) -> list[str]:
+    """The payer ids the warehouse knows (on claims, remittances, payers.csv), sorted; none when
+    the warehouse does not exist yet."""
+    if not Path(db).exists():
+        return []
+    with (
+        stopping.stop_on_signals(),
+        connection.open_warehouse(db, read_only=True, wait_seconds=lock_wait) as con,
+    ):
+        return [row[0] for row in con.execute(KNOWN_PAYERS).fetchall()]
