@@ -25,7 +25,6 @@ from typing import Any
 
 import duckdb
 
-from expectations.code_lists import load_code_lists
 from expectations.config import RulesConfig, load_config
 from expectations.definition import RULES_DIR, Precondition, Rule, fill
 from marts.build import built_as_of
@@ -246,6 +245,10 @@ def run_rules(
         if months
         else "TRUE"
     )
+    # here, not at the top: code lists come through Polars (0.4 s to import), which reading the
+    # rule catalog (`recoup report`) does not need
+    from expectations.code_lists import load_code_lists
+
     result = RulesResult(as_of=as_of)
     con.execute("BEGIN TRANSACTION")
     try:

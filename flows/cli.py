@@ -26,10 +26,23 @@ from flows.summaries import echo, print_backfill, print_summary
 if TYPE_CHECKING:
     from loading.ingest import IngestReport
 
+
+def _version() -> str:
+    """``recoup <version>``, from the installed package's metadata (pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"recoup {version('recoup')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "recoup (version unknown: not installed)"
+
+
 app = App(
     name="recoup",
     help="Find behavioral-health insurance payments at risk of recoupment, before the payer does.",
-    version_flags=[],
+    version=_version,
+    version_flags=["--version"],
+    help_format="plaintext",
 )
 
 
@@ -46,6 +59,53 @@ def _fail_if_unreadable(report: IngestReport | None) -> None:
     sentence = report.incomplete() if report is not None else None
     if sentence:
         raise RunIncomplete(sentence)
+
+
+HOME = "under RECOUP_HOME when it is set, else under the current folder"
+Inbox = Annotated[
+    Path | None,
+    Parameter(
+        help=f"The inbox: one folder per feed (claims/, eligibility/, remittances/, "
+        f"sessions/ ...). Default: data/inbox {HOME}."
+    ),
+]
+Db = Annotated[
+    Path | None,
+    Parameter(
+        help=f"The warehouse file (DuckDB); landing/ and quarantine/ sit beside it. "
+        f"Default: data/recoup.duckdb {HOME}."
+    ),
+]
+Reports = Annotated[
+    Path | None, Parameter(help=f"The folder of report folders. Default: reports {HOME}.")
+]
+LockWait = Annotated[
+    float, Parameter(help="Seconds to wait for another run to release the warehouse.")
+]
+
+
+def _path(given: Path | None, default: Path) -> Path:
+    """The path given, else the default under recoup's home (flows/settings.py)."""
+    return given if given is not None else settings.default_path(default)
+
+
+def _not_found(what: str, path: Path, option: str, given: Path | None, then: str = "") -> str:
+    """``what`` at ``path`` is missing; for a default path, where it was looked for and how to
+    point recoup elsewhere (``then``: what to do next)."""
+    sentence = f"{what} {path} does not exist" + (f": {then}" if then else "")
+    if given is not None or settings.home() is not None:
+        return sentence
+    return (
+        f"{sentence} (looked in {path.resolve()}, under the current folder: give {option}, "
+        "or set RECOUP_HOME to the folder holding data/ and reports/)"
+    )
+
+
+def _inbox_error(exc: Exception, inbox: Path, given: Path | None) -> str:
+    """The inbox's error; for a default inbox that is not there, where it was looked for."""
+    if not inbox.exists() and not inbox.is_symlink():
+        return _not_found("inbox", inbox, "--inbox", given)
+    return str(exc)
 
 
 SET_HELP = (
@@ -101,8 +161,11 @@ def _overrides(assignments: list[str] | None) -> dict[str, object] | None:
 @app.command
 def demo(
     *,
-    out: Path = settings.DEFAULT_INBOX,
-    seed: int = 7,
+    out: Annotated[
+        Path | None,
+        Parameter(help=f"Where the inbox is written. Default: data/inbox {HOME}."),
+    ] = None,
+    seed: Annotated[int, Parameter(help="Seed of the simulation: same seed, same files.")] = 7,
     claims: Annotated[int, Parameter(help="Number of claims to simulate.")] = 2000,
     as_of: Annotated[
         date | None, Parameter(help="Date the demo is built around (default 2026-11-15).")
@@ -113,6 +176,7 @@ def demo(
     from demo.generator import NotADemoFolder, generate
     from expectations.catalog import RULE_IDS
 
+    out = _path(out, settings.DEFAULT_INBOX)
     if claims < 1:
         raise UsageError("--claims must be at least 1")
     kwargs = {"seed": seed, "claims": claims}
@@ -134,16 +198,22 @@ def demo(
     )
 
 
+def starting_line(as_of: date, files: int, inbox: Path) -> str:
+    """The run's first progress line: what it is about to take in (the ledger then skips the
+    files already loaded)."""
+    return f"starting the run as of {as_of}: {files} file{'s' if files != 1 else ''} in {inbox}"
+
+
 @app.command
 def run(
     *,
-    inbox: Path = settings.DEFAULT_INBOX,
-    db: Path = settings.DEFAULT_DB,
-    as_of: date | None = None,
-    reports: Path = settings.DEFAULT_REPORTS,
-    lock_wait: Annotated[
-        float, Parameter(help="Seconds to wait for another run to release the warehouse.")
-    ] = settings.DEFAULT_LOCK_WAIT_SECONDS,
+    inbox: Inbox = None,
+    db: Db = None,
+    as_of: Annotated[
+        date | None, Parameter(help="The date the run evaluates as (YYYY-MM-DD). Default: today.")
+    ] = None,
+    reports: Reports = None,
+    lock_wait: LockWait = settings.DEFAULT_LOCK_WAIT_SECONDS,
     set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
     deidentify: Deidentify = False,
 ) -> None:
@@ -151,13 +221,18 @@ def run(
     from loading.ingest import InboxError, scan_inbox
     from warehouse.connection import preflight
 
+    given_inbox, inbox = inbox, _path(inbox, settings.DEFAULT_INBOX)
+    db, reports = _path(db, settings.DEFAULT_DB), _path(reports, settings.DEFAULT_REPORTS)
     _check_key(deidentify)
     overrides = _overrides(set)
     try:
-        scan_inbox(inbox)
+        scan = scan_inbox(inbox)
     except InboxError as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(_inbox_error(exc, inbox, given_inbox)) from exc
     preflight(db)
+    as_of = as_of or date.today()
+    # said before Prefect is imported and its API reached (a temporary server takes 10-20 s)
+    print(starting_line(as_of, len(scan.files), inbox), file=sys.stderr, flush=True)
     settings.prepare_prefect()
     from prefect import tags
 
@@ -172,7 +247,7 @@ def run(
             inbox=inbox,
             db=db,
             store=settings.store_for(db),
-            as_of=as_of or date.today(),
+            as_of=as_of,
             reports=reports,
             lock_wait=lock_wait,
             overrides=overrides,
@@ -180,6 +255,28 @@ def run(
         )
     print_summary(result)
     _fail_if_unreadable(result.ingest)
+
+
+def canonical_payer(given: str, known: list[str], db: Path, ingest: bool = False) -> str:
+    """The known payer id ``given`` names, matched case-insensitively (``keymu`` is ``KEYMU``);
+    an id the warehouse does not know is a usage error listing the known ones, never a silent
+    $0 audit."""
+    if given in known:
+        return given
+    matches = [payer for payer in known if payer.casefold() == given.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UsageError(f"--payer {given!r} matches {', '.join(matches)}: give one exactly")
+    if not known:
+        raise UsageError(
+            f"--payer {given!r}: the warehouse {db} holds no payer yet: run `recoup run` first"
+        )
+    later = " (a payer only in new inbox files is known once `recoup run` loads them)"
+    raise UsageError(
+        f"--payer {given!r} is not a payer in the warehouse {db}; known payers: "
+        f"{', '.join(known)}{later if ingest else ''}"
+    )
 
 
 @app.command
@@ -196,7 +293,7 @@ def backfill(
             "Adds audit.json, audit.csv, audit.html and the extrapolation estimate."
         ),
     ] = None,
-    inbox: Path = settings.DEFAULT_INBOX,
+    inbox: Inbox = None,
     ingest: Annotated[
         bool,
         Parameter(
@@ -204,12 +301,12 @@ def backfill(
             "re-evaluates what the warehouse holds."
         ),
     ] = True,
-    db: Path = settings.DEFAULT_DB,
-    as_of: Annotated[date | None, Parameter(help="Default: today.")] = None,
-    reports: Path = settings.DEFAULT_REPORTS,
-    lock_wait: Annotated[
-        float, Parameter(help="Seconds to wait for another run to release the warehouse.")
-    ] = settings.DEFAULT_LOCK_WAIT_SECONDS,
+    db: Db = None,
+    as_of: Annotated[
+        date | None, Parameter(help="The date the claims are judged as of. Default: today.")
+    ] = None,
+    reports: Reports = None,
+    lock_wait: LockWait = settings.DEFAULT_LOCK_WAIT_SECONDS,
     via: Annotated[
         Literal["auto", "local", "deployment"],
         Parameter(
@@ -227,6 +324,9 @@ def backfill(
     from loading.ingest import InboxError, scan_inbox
     from reporting.audit import read_claim_ids
 
+    given_inbox, inbox = inbox, _path(inbox, settings.DEFAULT_INBOX)
+    given_db, db = db, _path(db, settings.DEFAULT_DB)
+    reports = _path(reports, settings.DEFAULT_REPORTS)
     _check_key(deidentify)
     overrides = _overrides(set)
     if start > end:
@@ -241,14 +341,20 @@ def backfill(
         try:
             scan_inbox(inbox)
         except InboxError as exc:
-            raise UsageError(str(exc)) from exc
+            raise UsageError(_inbox_error(exc, inbox, given_inbox)) from exc
     elif not db.exists():
         raise UsageError(
-            f"warehouse {db} does not exist: run `recoup run` first, or drop --no-ingest"
+            _not_found(
+                "warehouse", db, "--db", given_db, "run `recoup run` first, or drop --no-ingest"
+            )
         )
     from warehouse.connection import preflight
 
     preflight(db)
+    if payer is not None:
+        from flows.reading import known_payers
+
+        payer = canonical_payer(payer, known_payers(db, lock_wait), db, ingest)
     settings.prepare_prefect()
     from flows.backfill import backfill_tags
     from flows.remote import find_backfill_deployment
@@ -304,15 +410,17 @@ def serve(
     timezone: Annotated[
         str, Parameter(help="IANA time zone of the cron.")
     ] = settings.DEFAULT_TIMEZONE,
-    inbox: Path = settings.DEFAULT_INBOX,
-    db: Path = settings.DEFAULT_DB,
-    reports: Path = settings.DEFAULT_REPORTS,
-    lock_wait: float = settings.DEFAULT_LOCK_WAIT_SECONDS,
+    inbox: Inbox = None,
+    db: Db = None,
+    reports: Reports = None,
+    lock_wait: LockWait = settings.DEFAULT_LOCK_WAIT_SECONDS,
 ) -> None:
     """Serve the nightly (on the cron) and backfill deployments from this machine until stopped.
     Needs a Prefect server (PREFECT_API_URL). The schedule stays active when serve stops."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    inbox, db = _path(inbox, settings.DEFAULT_INBOX), _path(db, settings.DEFAULT_DB)
+    reports = _path(reports, settings.DEFAULT_REPORTS)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -358,7 +466,7 @@ def report(
             "format) write the report folder and print the chosen file's path."
         ),
     ] = None,
-    db: Path = settings.DEFAULT_DB,
+    db: Db = None,
     out: Annotated[
         Path | None,
         Parameter(
@@ -366,15 +474,17 @@ def report(
             "recoup report folder."
         ),
     ] = None,
-    reports: Path = settings.DEFAULT_REPORTS,
-    lock_wait: float = settings.DEFAULT_LOCK_WAIT_SECONDS,
+    reports: Reports = None,
+    lock_wait: LockWait = settings.DEFAULT_LOCK_WAIT_SECONDS,
     deidentify: Deidentify = False,
 ) -> None:
     """Rebuild the nightly report from the warehouse, loading nothing. When --as-of differs from
     the marts' date, the marts and findings are recomputed for it first (the nightly's tasks)."""
+    given_db, db = db, _path(db, settings.DEFAULT_DB)
+    reports = _path(reports, settings.DEFAULT_REPORTS)
     _check_key(deidentify)
     if not db.exists():
-        raise UsageError(f"warehouse {db} does not exist: run `recoup run` first")
+        raise UsageError(_not_found("warehouse", db, "--db", given_db, "run `recoup run` first"))
     if out is not None and format != "json":
         from reporting.files import NotAReportFolder, check_report_folder
 
@@ -385,23 +495,31 @@ def report(
     from warehouse.connection import preflight
 
     preflight(db)
-    settings.prepare_prefect()
     from flows import runlog
-    from flows.report import NoMarts
-    from flows.report import report as report_flow
+    from flows.reading import NoMarts, marts_as_of, read_report
     from reporting import to_json
 
+    arguments: dict[str, Any] = {
+        "db": db,
+        "reports": reports,
+        "as_of": as_of,
+        "out": out,
+        "lock_wait": lock_wait,
+        "write_files": format != "json",
+        "deidentify": deidentify,
+    }
     try:
-        with runlog.run_log("report", db):
-            result = report_flow(
-                db=db,
-                reports=reports,
-                as_of=as_of,
-                out=out,
-                lock_wait=lock_wait,
-                write_files=format != "json",
-                deidentify=deidentify,
-            )
+        result = None
+        if as_of is None or as_of == marts_as_of(db, lock_wait):
+            # the marts are built for the date: a plain read, no Prefect, no GX (flows/reading.py)
+            with runlog.run_log("report", db):
+                result = read_report(**arguments)
+        if result is None:  # another date: the report flow rebuilds the marts first
+            settings.prepare_prefect()  # and imports Prefect before the run log (runlog.py)
+            from flows.report import report as report_flow
+
+            with runlog.run_log("report", db):
+                result = report_flow(**arguments)
     except NoMarts as exc:
         raise UsageError(str(exc)) from exc
     if result.paths is None:
@@ -412,12 +530,25 @@ def report(
     echo(str(chosen))
 
 
+def _argument_error(exc: Exception) -> str:
+    """One line for an argument cyclopts could not take; a date says the format it expects."""
+    from cyclopts import CoercionError
+
+    token = getattr(exc, "token", None)
+    if isinstance(exc, CoercionError) and exc.target_type is date and token is not None:
+        return (
+            f"{token.keyword or 'date'} {token.value!r} is not a date: expected YYYY-MM-DD "
+            "(e.g. 2026-11-15)"
+        )
+    return str(exc).strip().splitlines()[-1]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, map failures to exit codes with one line on stderr (and,
     for an unexpected error inside a flow, the run log holding its traceback)."""
     from flows import runlog
     from loading.stopping import EnvironmentFault, Stopped, stop_on_signals
-    from warehouse.connection import WarehouseLocked, WarehouseRefused
+    from warehouse.errors import WarehouseLocked, WarehouseRefused
     from warehouse.private import apply_umask
     from warehouse.resources import memory_limit
 
@@ -449,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         name = type(exc).__module__
         if name.startswith("cyclopts"):
-            print(f"recoup: {str(exc).strip().splitlines()[-1]}", file=sys.stderr)
+            print(f"recoup: {_argument_error(exc)}", file=sys.stderr)
             return 2
         print(
             f"recoup: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",

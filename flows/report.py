@@ -4,12 +4,13 @@ it (the nightly's ``build-marts-and-findings``); then write the nightly report f
 (``write-reports``) or, for ``--format json``, only its summary. Loads nothing.
 
 When the marts are already built for the as-of date, nothing is written to the warehouse: it is
-opened read-only and no lease is taken, so reports can be read while nothing else writes.
+opened read-only and no lease is taken, so reports can be read while nothing else writes. The
+``recoup`` command does that case without this flow (``flows/reading.py``: no Prefect, no GX) and
+runs the flow only to rebuild.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -18,21 +19,10 @@ from prefect.runtime import flow_run
 
 from flows import tasks
 from flows.lease import warehouse_lease
+from flows.reading import NoMarts, ReportResult, no_marts
 from flows.settings import REPORT_FLOW
-from reporting import ReportPaths
 
-
-class NoMarts(Exception):
-    """The warehouse was never evaluated and no as-of date was given: nothing to report on."""
-
-
-@dataclass
-class ReportResult:
-    as_of: date
-    rebuilt: bool  # the marts and findings were recomputed for as_of first
-    skipped: dict[str, str]
-    summary: dict
-    paths: ReportPaths | None  # None when only the summary was asked for
+__all__ = ["NoMarts", "ReportResult", "report"]
 
 
 @flow(name=REPORT_FLOW, log_prints=False)
@@ -50,7 +40,7 @@ def report(
     ``<reports>/<as-of>/``); ``write_files`` False: the summary (exposure.json's content) only."""
     built = tasks.marts_as_of(db, lock_wait, read_only=True)
     if built is None and as_of is None:
-        raise NoMarts(f"warehouse {db} has no marts yet: run `recoup run` first")
+        raise no_marts(db)
     as_of = as_of or built
     assert as_of is not None
     if built == as_of:

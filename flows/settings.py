@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The default paths, relative to recoup's home: RECOUP_HOME when set, else the current folder
+# (``default_path``; README "Where recoup keeps its files").
 DEFAULT_DB = Path("data/recoup.duckdb")
 DEFAULT_INBOX = Path("data/inbox")
 DEFAULT_REPORTS = Path("reports")
+HOME_VARIABLE = "RECOUP_HOME"
 DEFAULT_LOCK_WAIT_SECONDS = 60.0
 # How long a process waits for Prefect's temporary API server to answer. Prefect's default (20 s)
 # is less than the server takes to start on a loaded 2-core machine (benchmarks/busy.py measures
@@ -21,6 +24,18 @@ DEFAULT_LOCK_WAIT_SECONDS = 60.0
 # the server cannot start at all. PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS in the
 # environment wins.
 DEFAULT_SERVER_STARTUP_SECONDS = 900
+
+
+def home() -> Path | None:
+    """The folder the default paths resolve under, when RECOUP_HOME names one."""
+    value = os.environ.get(HOME_VARIABLE)
+    return Path(value).expanduser() if value else None
+
+
+def default_path(relative: Path) -> Path:
+    """One of the default paths under RECOUP_HOME, else relative to the current folder."""
+    root = home()
+    return root / relative if root is not None else relative
 
 
 def store_for(db: Path) -> Path:

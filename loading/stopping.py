@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import errno
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
-
-import duckdb
 
 # errno values of a write to recoup's own folders (landing/, quarantine/, the warehouse) that say
 # the machine failed, whatever file was being written
@@ -76,18 +75,27 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _duckdb_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """DuckDB's exception classes ``names``, or none when DuckDB was never imported (then no
+    exception can be one of them): importing DuckDB here would cost every command, even a
+    ``--help``, a quarter of a second."""
+    duckdb = sys.modules.get("duckdb")
+    return tuple(getattr(duckdb, name) for name in names) if duckdb is not None else ()
+
+
 def is_environment_fault(exc: BaseException) -> bool:
     """Whether ``exc`` says the machine failed (memory, disk, filesystem, DuckDB's own I/O)."""
-    if isinstance(exc, MemoryError | duckdb.IOException | duckdb.OutOfMemoryException):
+    if isinstance(exc, MemoryError):
         return True
-    if isinstance(exc, duckdb.FatalException | duckdb.PermissionException):
+    faults = ("IOException", "OutOfMemoryException", "FatalException", "PermissionException")
+    if isinstance(exc, _duckdb_errors(*faults)):
         return True
     return isinstance(exc, OSError) and exc.errno in FAULT_ERRNOS
 
 
 def is_interrupt(exc: BaseException) -> bool:
     """DuckDB turns a signal that arrives during a query into ``Query interrupted``."""
-    if isinstance(exc, duckdb.InterruptException):
+    if isinstance(exc, _duckdb_errors("InterruptException")):
         return True
     return isinstance(exc, RuntimeError) and str(exc).startswith("Query interrupted")
 

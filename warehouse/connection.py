@@ -20,23 +20,19 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
+
+from warehouse.errors import WarehouseLocked, WarehouseRefused
+
+if TYPE_CHECKING:  # DuckDB reads Arrow tables itself; importing pyarrow here costs 0.3 s
+    import pyarrow as pa
 
 from warehouse.resources import memory_limit
 
 SQL_DIR = Path(__file__).parent / "migrations"
 _MIGRATION = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-
-
-class WarehouseLocked(RuntimeError):
-    """Another process holds the warehouse file (DuckDB allows one writer per file)."""
-
-
-class WarehouseRefused(RuntimeError):
-    """The file is not a warehouse recoup may open (not DuckDB, another program's, a newer
-    release's); nothing was written to it."""
 
 
 class MigrationFailed(RuntimeError):

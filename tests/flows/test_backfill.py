@@ -178,7 +178,7 @@ def test_backfill_command_shows_progress_and_writes_the_audit(
             "--end",
             END.isoformat(),
             "--payer",
-            PAYER,
+            PAYER.lower(),  # ids match case-insensitively: the report is MCRDM's
             "--claims-file",
             str(sample),
             "--no-ingest",
@@ -203,6 +203,7 @@ def test_backfill_command_shows_progress_and_writes_the_audit(
     folder = reports / "backfill" / "2026-03-10_2026-06-30_mcrdm"
     audit = json.loads((folder / "audit.json").read_text())
     assert audit["audited_claims"] == len(ids[::2])
+    assert json.loads((folder / "exposure.json").read_text())["scope"]["payer_id"] == PAYER
     assert (
         json.loads((folder / "exposure.json").read_text())["audit"]["verdicts"]
         == (audit["verdicts"])

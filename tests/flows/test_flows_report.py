@@ -4,14 +4,27 @@ nightly's tasks and writes the nightly's bytes; a run's --set thresholds reach i
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import DEMO_AS_OF, DemoWarehouse
+from tests.flows.fresh import recoup_fresh
 
 REPORT_FILES = ("exposure.json", "findings.csv", "index.html")
+# a summary is SQL in DuckDB: no orchestration, no GX, no charts, no dataframes
+NOT_FOR_A_SUMMARY = (
+    "prefect",
+    "great_expectations",
+    "matplotlib",
+    "pandas",
+    "sqlalchemy",
+    "polars",
+    "pyarrow",
+    "numpy",
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +93,41 @@ def test_a_runs_outlier_override_reaches_the_reports_peer_chart(
     page = (result.report_folder / "index.html").read_text()
     assert "(robust z above 2.75 and share at least 55%) is flagged" in page
     assert "robust z above 2.0 " not in page
+
+
+def test_recoup_report_json_reads_without_prefect_or_gx(nightly_run: dict) -> None:
+    """The command prints exposure.json's bytes, with neither Prefect nor GX imported (nor
+    matplotlib, pandas, Polars or Arrow: a summary draws nothing and reads a few rows)."""
+    done = recoup_fresh(["report", "--db", str(nightly_run["db"]), "--format", "json"])
+    assert (done.code, done.stderr) == (0, "")
+    assert done.stdout == (nightly_run["result"].report_folder / "exposure.json").read_text()
+    assert [name for name in done.imported if name in NOT_FOR_A_SUMMARY] == []
+
+
+def test_recoup_report_writes_the_nightly_bytes_without_prefect_or_gx(nightly_run: dict) -> None:
+    out = nightly_run["root"] / "by-command"
+    done = recoup_fresh(["report", "--db", str(nightly_run["db"]), "--out", str(out)])
+    assert (done.code, done.stdout, done.stderr) == (0, f"{out}\n", "")
+    assert "prefect" not in done.imported
+    assert "great_expectations" not in done.imported
+    folder = nightly_run["result"].report_folder
+    for name in REPORT_FILES:
+        assert (out / name).read_bytes() == (folder / name).read_bytes(), name
+    logs = sorted((nightly_run["db"].parent / "logs").glob("report-*-*.log"))
+    assert logs, "the report keeps its run log"
+
+
+def test_recoup_report_for_another_as_of_still_rebuilds_through_the_flow(
+    nightly_run: dict, prefect_harness: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "recoup.duckdb"
+    shutil.copyfile(nightly_run["db"], db)
+    args = ["report", "--db", str(db), "--as-of", "2026-10-31", "--format", "json"]
+    done = recoup_fresh(args, PREFECT_API_URL=prefect_harness)
+    assert done.code == 0, done.stderr
+    assert json.loads(done.stdout)["as_of"] == "2026-10-31"
+    assert "prefect" in done.imported
+    assert len(list((tmp_path / "logs").glob("report-*.log"))) == 1  # one run, one run log
 
 
 def test_report_for_another_as_of_rebuilds_through_the_tasks(nightly_run: dict) -> None:

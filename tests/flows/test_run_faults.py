@@ -27,7 +27,9 @@ from tests.loading.test_ingest_faults import FullDisk
 
 AS_OF = DEMO_AS_OF.isoformat()
 STOPPED = "recoup: stopped by {}; the file in progress was rolled back; rerun to continue"
-PROGRESS = re.compile(r"^(loading new files from |  file \d+/\d+ |building marts )")
+PROGRESS = re.compile(
+    r"^(starting the run as of |loading new files from |  file \d+/\d+ |building marts )"
+)
 
 
 def ledger_status(db: Path) -> dict[str, int]:
@@ -142,6 +144,7 @@ def test_sigint_during_a_load_exits_130_with_the_file_rolled_back(
     args = ["run", "--inbox", str(inbox), "--db", str(db), "--reports", str(tmp_path / "r")]
     assert main([*args, "--as-of", AS_OF]) == 130
     assert capsys.readouterr().err.splitlines() == [
+        f"starting the run as of {AS_OF}: 2 files in {inbox}",
         f"loading new files from {inbox}",
         "  file 1/2 loaded: claims/march.csv",
         STOPPED.format("SIGINT"),
@@ -177,6 +180,7 @@ def test_an_error_inside_a_flow_is_one_line_and_the_run_log_keeps_the_traceback(
     log = logs[0]
     assert re.fullmatch(rf"run-\d{{8}}T\d{{6}}Z-{os.getpid()}\.log", log.name), log.name
     assert capfd.readouterr().err.splitlines() == [
+        f"starting the run as of {AS_OF}: 2 files in {inbox}",
         f"loading new files from {inbox}",
         "  file 1/2 loaded: claims/march.csv",
         "  file 2/2 loaded: sessions/notes.csv",
