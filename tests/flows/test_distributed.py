@@ -149,3 +149,28 @@ def _column(db: Path, column: str) -> int:
     with open_warehouse(db, read_only=True) as con:
         names = [d[0] for d in con.execute("SELECT * FROM mart.findings LIMIT 0").description]
     return names.index(column)
+
+
+def test_work_pool_entrypoints_take_the_dask_address_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    import deployments.dask as module
+
+    monkeypatch.setenv("RECOUP_DASK_ADDRESS", "tcp://scheduler.example:8786")
+    on_cluster = importlib.reload(module)
+    assert on_cluster.nightly_on_dask.name == "recoup-nightly"
+    assert on_cluster.backfill_on_dask.name == "recoup-backfill"
+    for flow in (on_cluster.nightly_on_dask, on_cluster.backfill_on_dask):
+        assert flow.task_runner.address == "tcp://scheduler.example:8786"
+    monkeypatch.delenv("RECOUP_DASK_ADDRESS")
+    monkeypatch.setenv("RECOUP_DASK_WORKERS", "3")
+    local = importlib.reload(module).nightly_on_dask.task_runner
+    assert local.address is None
+    assert local.cluster_kwargs == {
+        "n_workers": 3,
+        "processes": True,
+        "threads_per_worker": 1,
+        "dashboard_address": None,
+    }
