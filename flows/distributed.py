@@ -6,10 +6,10 @@ then split by service month (the warehouse's partition key, marts/partitions.py)
 
 1. the driver (the flow's process, holding recoup's warehouse lease throughout) builds the marts,
    loads the code lists, decides which rules run, commits and closes the warehouse;
-2. each month goes to a Dask worker as a plain function (``catalog.compute_findings_file``: no
-   Prefect, so workers never need the Prefect API), which opens the warehouse **read-only**
-   (DuckDB allows many readers or one writer) and writes that month's findings to
-   ``<warehouse>.partitions/<run>/<YYYY-MM>.parquet``;
+2. the months, in one run of consecutive months per Dask worker, go to the workers as a plain
+   function (``catalog.compute_findings_file``: no Prefect, so workers never need the Prefect
+   API), which opens the warehouse **read-only** (DuckDB allows many readers or one writer) and
+   writes its months' findings to ``<warehouse>.partitions/<as_of>/<first>_<last>.parquet``;
 3. the driver reopens the warehouse read-write and replaces those months' findings from the files
    in one transaction, then removes the run folder.
 
@@ -104,31 +104,56 @@ def evaluate_partitions(
     # the lease is ours: a folder left by a run that crashed is stale
     shutil.rmtree(partition_folder(db), ignore_errors=True)
     run = partition_folder(db) / f"{as_of.isoformat()}"
-    files = [run / f"{month:%Y-%m}.parquet" for month in todo]
     try:
         client: Any = FlowRunContext.get().task_runner.client  # type: ignore[union-attr]
+        parts = split_months(todo, len(client.scheduler_info()["workers"]))
+        files = [run / f"{part[0]:%Y-%m}_{part[-1]:%Y-%m}.parquet" for part in parts]
         futures = [
             client.submit(
-                compute_findings_file, db, plan, overrides, [month], path, lock_wait, pure=False
+                compute_findings_file, db, plan, overrides, part, path, lock_wait, pure=False
             )
-            for month, path in zip(todo, files, strict=True)
+            for part, path in zip(parts, files, strict=True)
         ]
         rows = client.gather(futures)
         workers = {address for held in client.who_has(futures).values() for address in held}
         progress.note(
-            f"rules on Dask: {len(todo)} service months on {len(workers)} workers, "
-            f"{sum(rows):,} findings"
+            f"rules on Dask: {len(todo)} service months in {len(parts)} parts on "
+            f"{len(workers)} workers, {sum(rows):,} findings"
         )
         with tasks.open_warehouse(db, wait_seconds=lock_wait) as con:
             result = store_findings(con, plan, months, files)
+            by_month = _findings_by_month(con, todo)
     finally:
         shutil.rmtree(partition_folder(db), ignore_errors=True)
     return DaskEvaluation(
         evaluation=tasks.Evaluation(
             as_of=as_of, counts=dict(result.counts), skipped=dict(result.skipped)
         ),
-        by_month={month: int(count) for month, count in zip(todo, rows, strict=True)},
+        by_month=by_month,
     )
+
+
+def split_months(months: list[date], workers: int) -> list[list[date]]:
+    """``months`` in at most ``workers`` runs of consecutive months, as even as can be (one task
+    per worker: every rule query scans the whole history for any month, so a task per month would
+    repeat that scan once per month)."""
+    if not months:
+        return []
+    parts = max(1, min(workers, len(months)))
+    size, extra = divmod(len(months), parts)
+    split, start = [], 0
+    for index in range(parts):
+        end = start + size + (index < extra)
+        split.append(months[start:end])
+        start = end
+    return split
+
+
+def _findings_by_month(con: Any, months: list[date]) -> dict[date, int]:
+    counts = dict.fromkeys(months, 0)
+    rows = con.execute("SELECT service_month, count(*) FROM mart.findings GROUP BY 1").fetchall()
+    counts.update({month: int(count) for month, count in rows if month in counts})
+    return counts
 
 
 def _months_with_paid_lines(con: Any) -> list[date]:

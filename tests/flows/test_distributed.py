@@ -103,8 +103,8 @@ def test_the_months_ran_on_the_workers_and_the_cluster_closed(runs: dict) -> Non
     months = [note for note in runs["notes"] if note.startswith("rules on Dask:")]
     findings = sum(runs["default"].evaluation.counts.values())
     assert len(months) == 2
-    assert months[0].endswith(f" service months on {WORKERS} workers, {findings:,} findings")
-    assert months[1].startswith("rules on Dask: 4 service months on ")  # the backfill's window
+    assert months[0].endswith(f" in {WORKERS} parts on {WORKERS} workers, {findings:,} findings")
+    assert months[1].startswith("rules on Dask: 4 service months in 2 parts on ")  # the window
     assert runs["left_after_nightly"] == set()
     assert runs["left_after_backfill"] == set()
     assert not (runs["dask_db"].parent / "recoup.duckdb.partitions").exists()
@@ -174,3 +174,14 @@ def test_work_pool_entrypoints_take_the_dask_address_from_the_environment(
         "threads_per_worker": 1,
         "dashboard_address": None,
     }
+
+
+def test_months_split_into_one_run_of_consecutive_months_per_worker() -> None:
+    from flows.distributed import split_months
+
+    months = [date(2026, m, 1) for m in range(1, 8)]
+    assert split_months(months, 2) == [months[:4], months[4:]]
+    assert split_months(months, 3) == [months[:3], months[3:5], months[5:]]
+    assert split_months(months[:2], 5) == [[months[0]], [months[1]]]
+    assert split_months(months, 0) == [months]  # no worker yet (a remote cluster): one task
+    assert split_months([], 2) == []
