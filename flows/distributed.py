@@ -20,6 +20,8 @@ storage at the same path, and recoup installed (README "Past one machine: Dask")
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -45,9 +47,14 @@ PATIENT = "900s"
 def task_runner(address: str | None = None, workers: int = DEFAULT_WORKERS) -> DaskTaskRunner:
     """The flow's task runner: the Dask scheduler at ``address`` (``tcp://host:port``), or a
     temporary local cluster of ``workers`` single-threaded processes, closed with the flow."""
+    # distributed logs every scheduler and worker event at INFO on standard error; the run's own
+    # progress lines say what matters. Set before dask is imported (here and in the worker
+    # processes, which inherit the environment).
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     import dask
     from prefect_dask import DaskTaskRunner
 
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     dask.config.set(
         {"distributed.comm.timeouts.connect": PATIENT, "distributed.comm.timeouts.tcp": PATIENT}
     )
@@ -58,7 +65,7 @@ def task_runner(address: str | None = None, workers: int = DEFAULT_WORKERS) -> D
             "n_workers": workers,
             "processes": True,
             "threads_per_worker": 1,
-            "dashboard_address": None,  # no web port to collide with another run's
+            "dashboard_address": ":0",  # any free port: two runs must not compete for 8787
         }
     )
 

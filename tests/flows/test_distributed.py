@@ -172,7 +172,7 @@ def test_work_pool_entrypoints_take_the_dask_address_from_the_environment(
         "n_workers": 3,
         "processes": True,
         "threads_per_worker": 1,
-        "dashboard_address": None,
+        "dashboard_address": ":0",
     }
 
 
