@@ -11,7 +11,8 @@ in one session, each measurement runs ``recoup`` as a subprocess and records wal
 rows/s, the peak RSS of its process tree (``/proc`` polled every 50 ms: the tree's summed VmRSS,
 or the main process's VmHWM when larger) and the ratio to the baseline:
 
-    demo, help, full (X12 inbox, from empty), full-csv (the CSV/Parquet feeds, from empty),
+    demo, help, full (X12 inbox, from empty), full-dask (the same on a 2-worker local Dask
+    cluster: ``--task-runner dask``), full-csv (the CSV/Parquet feeds, from empty),
     nightly (X12 history loaded, then the last service month's files), backfill (one month),
     report, report-json, empty-server / empty-temp (an empty inbox on the full warehouse, against
     a running ``prefect server`` and with Prefect's temporary server; time to the first progress
@@ -59,6 +60,7 @@ ALL = (
     "demo",
     "help",
     "full",
+    "full-dask",
     "full-csv",
     "baseline",
     "nightly",
@@ -561,6 +563,40 @@ class Session:
         rss = f"{result.rss_mib:.0f} MiB" if result.rss_mib is not None else "-"
         say(f"{result.size} {result.name}: {result.wall:.2f} s, peak RSS {rss} {result.note}")
 
+    def run_on_dask(
+        self,
+        label: str,
+        inbox: Path,
+        base: Path,
+        logs: Path,
+        env: dict[str, str],
+        expected: dict[str, Any],
+    ) -> None:
+        """The full run again with ``--task-runner dask`` (a 2-worker local cluster): its wall
+        beside the default runner's, and the same totals."""
+        db, reports = base / "full-dask" / "recoup.duckdb", base / "full-dask" / "reports"
+        say(f"{label} full-dask: the full run on a 2-worker local Dask cluster")
+        run = timed(
+            [*recoup_run(inbox, db, reports), "--task-runner", "dask", "--workers", "2"],
+            env,
+            logs / "full-dask.log",
+        )
+        _check(run, "full run on Dask")
+        totals = _totals(reports)
+        if totals != expected:
+            raise SystemExit(f"full-dask totals {totals} differ from the full run's {expected}")
+        self.record(
+            Result(
+                label,
+                "full-dask",
+                "`recoup run --task-runner dask` (2 local workers), X12 inbox, from empty (server)",
+                run.wall,
+                int(totals["claim_lines"]),
+                run.peak_rss_mib,
+                {"totals": totals},
+            )
+        )
+
     def run_size(self, lines: int) -> None:
         label = size_label(lines)
         base = self.work / "runs" / label
@@ -572,6 +608,7 @@ class Session:
         if lines <= X12_MAX_LINES and self.wants(
             "demo",
             "full",
+            "full-dask",
             "full-csv",
             "baseline",
             "nightly",
@@ -591,6 +628,7 @@ class Session:
             tool_env(self.work, self.server_url())
             if self.wants(
                 "full",
+                "full-dask",
                 "full-csv",
                 "nightly",
                 "backfill",
@@ -607,7 +645,7 @@ class Session:
         needs_db = self.wants(
             "backfill", "report", "report-json", "empty-server", "empty-temp"
         ) and not self.wants("full-csv")
-        if x12 is not None and (self.wants("full") or needs_db):
+        if x12 is not None and (self.wants("full", "full-dask") or needs_db):
             db, reports = base / "full" / "recoup.duckdb", base / "full" / "reports"
             say(f"{label} full: recoup run on the X12 inbox, empty warehouse, running server")
             run = timed(
@@ -631,6 +669,8 @@ class Session:
                 )
             )
             main_db = db
+            if self.wants("full-dask"):
+                self.run_on_dask(label, x12, base, logs, server_env, totals)
 
         feeds_totals: dict[str, Any] | None = None
         if self.wants("full-csv", "baseline"):

@@ -29,6 +29,7 @@ from expectations.config import RulesConfig, load_config
 from expectations.definition import RULES_DIR, Precondition, Rule, fill
 from marts.build import built_as_of
 from marts.templating import render_sql
+from warehouse.connection import open_warehouse
 
 EXTRA_RULES_ENV = "RECOUP_EXTRA_RULES"
 
@@ -106,10 +107,10 @@ def rule_titles(selected: Iterable[Rule] | None = None) -> dict[str, str]:
 
 _LISTED = 5  # identifiers named in a partial-skip reason before "and N more"
 
-# Enriches one rule's failing lines into mart.findings rows. time_barred: payment_date +
+# Enriches one rule's failing lines into mart.findings rows (inserted here, or written to Parquet by
+# a Dask worker: compute_findings). time_barred: payment_date +
 # look-back months < as_of (strictly: on the anniversary the payment can still be recouped).
-_FINDINGS_INSERT = """
-INSERT INTO mart.findings BY NAME
+_FINDINGS_SELECT = """
 SELECT
     l.claim_key, l.claim_id, l.line_number, l.payer_id, l.member_id, l.patient_key, l.rendering_npi,
     l.billing_npi, l.date_of_service, l.service_month, l.code, f.rule, l.net_paid,
@@ -218,6 +219,99 @@ def skipped_rules(
     return whole, reasons
 
 
+def _months_filter(months: Sequence[date]) -> str:
+    if not months:
+        return "TRUE"
+    return "l.service_month IN (" + ", ".join(f"DATE '{m.isoformat()}'" for m in months) + ")"
+
+
+def findings_sql(rule: Rule, config: RulesConfig, as_of: date, months: Sequence[date] = ()) -> str:
+    """The ``mart.findings`` rows of ``rule`` (of the service ``months`` only, when given): a
+    SELECT the default path inserts and a Dask worker writes to Parquet."""
+    select = render_sql(
+        _FINDINGS_SELECT,
+        {"as_of": as_of, "lookback.default_months": config["lookback.default_months"]},
+    )
+    return select.replace("{months_filter}", _months_filter(months)).replace(
+        "{rule_sql}", rule.sql(config, as_of)
+    )
+
+
+def _check_built(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
+    built = built_as_of(con)
+    if built != as_of:
+        raise MartNotBuilt(
+            f"the mart was built for {built or 'no date'}; run build_models(con, {as_of}) first"
+        )
+
+
+@dataclass(frozen=True)
+class RulesPlan:
+    """What is decided before any rule runs: the rules to evaluate (ids, catalog order) and the
+    rules skipped wholly or in part, with the reason."""
+
+    as_of: date
+    run: tuple[str, ...]
+    skipped: dict[str, str]
+
+
+def plan_rules(
+    con: duckdb.DuckDBPyConnection, as_of: date, config: RulesConfig, selected: Sequence[Rule]
+) -> RulesPlan:
+    """Load the code lists into ``ref.*`` (writes: inside the caller's transaction) and decide
+    which of ``selected`` run and which are skipped."""
+    # here, not at the top: code lists come through Polars (0.4 s to import), which reading the
+    # rule catalog (`recoup report`) does not need
+    from expectations.code_lists import load_code_lists
+
+    load_code_lists(con, config)
+    whole, reasons = skipped_rules(con, config, as_of, selected)
+    return RulesPlan(
+        as_of=as_of,
+        run=tuple(rule.id for rule in selected if rule.id not in whole),
+        skipped={rule.id: reasons[rule.id] for rule in selected if rule.id in reasons},
+    )
+
+
+def _delete_findings(con: duckdb.DuckDBPyConnection, months: Sequence[date]) -> None:
+    if months:
+        con.execute(
+            "DELETE FROM mart.findings WHERE service_month IN ("
+            + ", ".join("?" for _ in months)
+            + ")",
+            list(months),
+        )
+    else:
+        con.execute("DELETE FROM mart.findings")
+
+
+def _tally(con: duckdb.DuckDBPyConnection, plan: RulesPlan, months: Sequence[date]) -> RulesResult:
+    """Findings and gross exposure per evaluated rule (of ``months`` when given); raises when a
+    (claim line, rule) pair is there twice."""
+    result = RulesResult(as_of=plan.as_of, skipped=dict(plan.skipped))
+    in_months = " AND service_month IN (" + ", ".join("?" for _ in months) + ")" if months else ""
+    for rule_id in plan.run:
+        row = con.execute(
+            "SELECT count(*), coalesce(sum(exposure), 0) FROM mart.findings WHERE rule = ?"
+            + in_months,
+            [rule_id, *months],
+        ).fetchone()
+        result.counts[rule_id] = int(row[0]) if row else 0
+        result.exposure[rule_id] = Decimal(row[1]) if row else Decimal(0)
+    duplicates = _scalar(
+        con,
+        "SELECT count(*) FROM (SELECT 1 FROM mart.findings "
+        "GROUP BY claim_key, line_number, rule HAVING count(*) > 1)",
+    )
+    if duplicates:
+        raise RuntimeError(f"{duplicates} (claim line, rule) pairs found twice: a rule is wrong")
+    return result
+
+
+def _months(service_months: Iterable[date] | None) -> list[date]:
+    return sorted({month.replace(day=1) for month in service_months or ()})
+
+
 def run_rules(
     con: duckdb.DuckDBPyConnection,
     as_of: date,
@@ -233,71 +327,110 @@ def run_rules(
     the same ``as_of``.
     """
     config = config or load_config()
-    built = built_as_of(con)
-    if built != as_of:
-        raise MartNotBuilt(
-            f"the mart was built for {built or 'no date'}; run build_models(con, {as_of}) first"
-        )
+    _check_built(con, as_of)
     selected = list(rules) if rules is not None else list(active_rules())
-    months = sorted({month.replace(day=1) for month in service_months or ()})
-    months_filter = (
-        "l.service_month IN (" + ", ".join(f"DATE '{m.isoformat()}'" for m in months) + ")"
-        if months
-        else "TRUE"
-    )
-    # here, not at the top: code lists come through Polars (0.4 s to import), which reading the
-    # rule catalog (`recoup report`) does not need
-    from expectations.code_lists import load_code_lists
-
-    result = RulesResult(as_of=as_of)
+    months = _months(service_months)
     con.execute("BEGIN TRANSACTION")
     try:
-        load_code_lists(con, config)
-        whole, reasons = skipped_rules(con, config, as_of, selected)
-        result.skipped = {rule.id: reasons[rule.id] for rule in selected if rule.id in reasons}
-        if months:
-            con.execute(
-                "DELETE FROM mart.findings WHERE service_month IN ("
-                + ", ".join("?" for _ in months)
-                + ")",
-                months,
-            )
-        else:
-            con.execute("DELETE FROM mart.findings")
-        for rule in selected:
-            if rule.id in whole:
-                continue
-            insert = render_sql(
-                _FINDINGS_INSERT,
-                {"as_of": as_of, "lookback.default_months": config["lookback.default_months"]},
-            )
-            con.execute(
-                insert.replace("{months_filter}", months_filter).replace(
-                    "{rule_sql}", rule.sql(config, as_of)
-                )
-            )
-            row = con.execute(
-                "SELECT count(*), coalesce(sum(exposure), 0) FROM mart.findings WHERE rule = ?"
-                + (
-                    " AND service_month IN (" + ", ".join("?" for _ in months) + ")"
-                    if months
-                    else ""
-                ),
-                [rule.id, *months],
-            ).fetchone()
-            result.counts[rule.id] = int(row[0]) if row else 0
-            result.exposure[rule.id] = Decimal(row[1]) if row else Decimal(0)
-        duplicates = _scalar(
-            con,
-            "SELECT count(*) FROM (SELECT 1 FROM mart.findings "
-            "GROUP BY claim_key, line_number, rule HAVING count(*) > 1)",
-        )
-        if duplicates:
-            raise RuntimeError(
-                f"{duplicates} (claim line, rule) pairs found twice: a rule is wrong"
-            )
+        plan = plan_rules(con, as_of, config, selected)
+        _delete_findings(con, months)
+        by_id = {rule.id: rule for rule in selected}
+        for rule_id in plan.run:
+            sql = findings_sql(by_id[rule_id], config, as_of, months)
+            con.execute("INSERT INTO mart.findings BY NAME\n" + sql)
+        result = _tally(con, plan, months)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return result
+
+
+# ---- the same run split for Dask workers (flows/distributed.py) --------------------------------
+# DuckDB lets one process write a file or many read it: the driver plans (code lists: a write) and
+# commits, workers read the warehouse read-only and write their months' findings to Parquet, then
+# the driver replaces those months' findings from the files in one transaction.
+
+
+def prepare_rules(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date,
+    config: RulesConfig | None = None,
+    *,
+    rules: Iterable[Rule] | None = None,
+) -> RulesPlan:
+    """The driver's first step: ``plan_rules`` in its own transaction, committed so that
+    read-only workers see the code lists."""
+    config = config or load_config()
+    _check_built(con, as_of)
+    selected = list(rules) if rules is not None else list(active_rules())
+    con.execute("BEGIN TRANSACTION")
+    try:
+        plan = plan_rules(con, as_of, config, selected)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return plan
+
+
+def compute_findings(
+    con: duckdb.DuckDBPyConnection,
+    plan: RulesPlan,
+    config: RulesConfig,
+    service_months: Iterable[date],
+    out: Path,
+) -> int:
+    """A worker's step: write the findings of ``plan``'s rules for ``service_months`` to the
+    Parquet file ``out`` (nothing written to the warehouse: ``con`` may be read-only); returns the
+    rows written."""
+    _check_built(con, plan.as_of)
+    months = _months(service_months)
+    if not months:
+        raise ValueError("compute_findings needs at least one service month")
+    by_id = {rule.id: rule for rule in active_rules()}
+    selects = [findings_sql(by_id[rule_id], config, plan.as_of, months) for rule_id in plan.run]
+    if not selects:  # every rule skipped: an empty file with the findings' columns
+        selects = ["SELECT * FROM mart.findings WHERE FALSE"]
+    union = "\nUNION ALL\n".join(f"({select})" for select in selects)
+    target = str(out).replace("'", "''")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"COPY ({union}) TO '{target}' (FORMAT parquet)")
+    return _scalar(con, f"SELECT count(*) FROM read_parquet('{target}')")
+
+
+def store_findings(
+    con: duckdb.DuckDBPyConnection,
+    plan: RulesPlan,
+    service_months: Iterable[date] | None,
+    files: Sequence[Path],
+) -> RulesResult:
+    """The driver's last step: replace the findings of ``service_months`` (all findings when
+    None) with the rows of ``files`` in one transaction; what ``run_rules`` returns."""
+    months = _months(service_months)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _delete_findings(con, months)
+        if files:
+            listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+            con.execute(f"INSERT INTO mart.findings BY NAME SELECT * FROM read_parquet([{listed}])")
+        result = _tally(con, plan, months)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def compute_findings_file(
+    db: Path,
+    plan: RulesPlan,
+    overrides: dict[str, object] | None,
+    service_months: Sequence[date],
+    out: Path,
+    wait_seconds: float = 0.0,
+) -> int:
+    """What a Dask worker runs (a plain function: no Prefect, no write to the warehouse): open
+    ``db`` read-only and ``compute_findings`` into ``out``; returns the rows written."""
+    with open_warehouse(db, read_only=True, wait_seconds=wait_seconds) as con:
+        return compute_findings(con, plan, load_config(overrides), service_months, out)

@@ -22,7 +22,7 @@ from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
-from flows import progress, tasks
+from flows import distributed, progress, tasks
 from flows.lease import warehouse_lease
 from flows.outcome import served_outcome
 from flows.settings import BACKFILL_FLOW, store_for
@@ -209,12 +209,21 @@ def _evaluate(
     rules of the last month evaluated."""
     findings: dict[str, int] = {}
     skipped: dict[str, str] = {}
-    for month in months:
-        evaluation = tasks.evaluate_partition(
-            job.db, job.as_of, month, job.lock_wait, job.overrides
+    on_dask = None
+    if months and distributed.on_dask():  # --task-runner dask: every month at once on workers
+        on_dask = distributed.evaluate_partitions(
+            job.db, job.as_of, months, job.lock_wait, job.overrides
         )
-        findings[month.isoformat()] = sum(evaluation.counts.values())
-        skipped = evaluation.skipped
+        skipped = on_dask.evaluation.skipped
+    for month in months:
+        if on_dask is not None:
+            findings[month.isoformat()] = on_dask.by_month[month]
+        else:
+            evaluation = tasks.evaluate_partition(
+                job.db, job.as_of, month, job.lock_wait, job.overrides
+            )
+            findings[month.isoformat()] = sum(evaluation.counts.values())
+            skipped = evaluation.skipped
         if show_progress:
             progress.partition_done(
                 progress.PartitionDone(

@@ -121,6 +121,45 @@ DEIDENTIFY_HELP = (
 Deidentify = Annotated[bool, Parameter(help=DEIDENTIFY_HELP, negative=())]
 
 
+TaskRunner = Annotated[
+    Literal["default", "dask"],
+    Parameter(
+        help="default: every step in this process. dask: the rules run month by month on Dask "
+        "workers (prefect-dask), a local cluster of --workers processes or the scheduler at "
+        "--address."
+    ),
+]
+DaskAddress = Annotated[
+    str | None,
+    Parameter(
+        help="With --task-runner dask: the Dask scheduler, tcp://HOST:PORT (its workers need the "
+        "warehouse folder at the same path); default a local cluster."
+    ),
+]
+DaskWorkers = Annotated[
+    int, Parameter(help="With --task-runner dask and no --address: local worker processes.")
+]
+
+
+def _check_task_runner(runner: str, address: str | None, workers: int) -> None:
+    """--task-runner/--address/--workers make sense together (before anything runs)."""
+    if runner != "dask" and address is not None:
+        raise UsageError("--address is for --task-runner dask")
+    if address is not None and not address.startswith(("tcp://", "tls://")):
+        raise UsageError(f"--address {address!r}: expected a Dask scheduler, tcp://HOST:PORT")
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+
+
+def _task_runner(runner: str, address: str | None, workers: int) -> Any:
+    """The flow's task runner (None: Prefect's default). After ``settings.prepare_prefect``."""
+    if runner != "dask":
+        return None
+    from flows.distributed import task_runner
+
+    return task_runner(address, workers)
+
+
 def _check_key(deidentify: bool) -> None:
     """With --deidentify, the key must be in the environment before anything runs."""
     if deidentify:
@@ -216,6 +255,9 @@ def run(
     lock_wait: LockWait = settings.DEFAULT_LOCK_WAIT_SECONDS,
     set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
     deidentify: Deidentify = False,
+    task_runner: TaskRunner = "default",
+    address: DaskAddress = None,
+    workers: DaskWorkers = 2,
 ) -> None:
     """One nightly run: load new inbox files into the warehouse and summarise."""
     from loading.ingest import InboxError, scan_inbox
@@ -224,6 +266,7 @@ def run(
     given_inbox, inbox = inbox, _path(inbox, settings.DEFAULT_INBOX)
     db, reports = _path(db, settings.DEFAULT_DB), _path(reports, settings.DEFAULT_REPORTS)
     _check_key(deidentify)
+    _check_task_runner(task_runner, address, workers)
     overrides = _overrides(set)
     try:
         scan = scan_inbox(inbox)
@@ -238,6 +281,10 @@ def run(
 
     from flows import progress, runlog
     from flows.nightly import nightly
+
+    runner = _task_runner(task_runner, address, workers)
+    if runner is not None:
+        nightly = nightly.with_options(task_runner=runner)
 
     def to_stderr(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
@@ -317,6 +364,9 @@ def backfill(
     ] = "auto",
     set: Annotated[list[str] | None, Parameter(help=SET_HELP, negative=())] = None,
     deidentify: Deidentify = False,
+    task_runner: TaskRunner = "default",
+    address: DaskAddress = None,
+    workers: DaskWorkers = 2,
 ) -> None:
     """Re-evaluate every claim with a date of service in [START, END] with today's rules and
     eligibility knowledge, month by month, and write the report folder
@@ -328,6 +378,12 @@ def backfill(
     given_db, db = db, _path(db, settings.DEFAULT_DB)
     reports = _path(reports, settings.DEFAULT_REPORTS)
     _check_key(deidentify)
+    _check_task_runner(task_runner, address, workers)
+    if task_runner == "dask" and via == "deployment":
+        raise UsageError(
+            "--task-runner dask runs the backfill here (a deployment's task runner is set where "
+            "it is deployed): use --via local"
+        )
     overrides = _overrides(set)
     if start > end:
         raise UsageError(f"--start {start} is after --end {end}")
@@ -374,7 +430,8 @@ def backfill(
         "overrides": overrides,
         "deidentify": deidentify,
     }
-    deployment = find_backfill_deployment() if via != "local" else None
+    runner = _task_runner(task_runner, address, workers)
+    deployment = find_backfill_deployment() if via != "local" and runner is None else None
     if via == "deployment" and deployment is None:
         raise UsageError(
             f"no {settings.BACKFILL_DEPLOYMENT} deployment: set PREFECT_API_URL to a server "
@@ -397,6 +454,8 @@ def backfill(
         )
 
     echo(f"backfill {start} to {end}" + (f", payer {payer}" if payer else "") + ", here")
+    if runner is not None:
+        backfill_flow = backfill_flow.with_options(task_runner=runner)
     with tags(*backfill_tags(payer)), progress.listening(show), runlog.run_log("backfill", db):
         result = backfill_flow(**parameters)
     print_backfill(result)

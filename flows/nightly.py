@@ -10,7 +10,7 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows import progress, tasks
+from flows import distributed, progress, tasks
 from flows.lease import warehouse_lease
 from flows.outcome import served_outcome
 from flows.settings import NIGHTLY_FLOW, store_for
@@ -49,7 +49,10 @@ def nightly(
         loaded = tasks.ingest_inbox(inbox, db, store or store_for(db), run_id, lock_wait)
         tasks.rebuild_reference(db, lock_wait)
         progress.note(f"building marts and findings as of {as_of}")
-        evaluation = tasks.evaluate_rules(db, as_of, lock_wait, overrides)
+        if distributed.on_dask():  # --task-runner dask: the rules by month on Dask workers
+            evaluation = distributed.evaluate_rules(db, as_of, lock_wait, overrides)
+        else:
+            evaluation = tasks.evaluate_rules(db, as_of, lock_wait, overrides)
         progress.note("validating with Great Expectations")
         validation = tasks.validate(db, as_of, reports / "gx", lock_wait, overrides)
         scope = Scope.nightly()

@@ -233,3 +233,31 @@ def test_a_stopped_command_says_what_it_left(
     assert Stopped(signal.SIGTERM).sentence("backfill") == (
         "stopped by SIGTERM; the file in progress was rolled back; rerun to continue"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--address", "tcp://10.0.0.5:8786"], "--address is for --task-runner dask"),
+        (
+            ["--task-runner", "dask", "--address", "10.0.0.5:8786"],
+            "--address '10.0.0.5:8786': expected a Dask scheduler, tcp://HOST:PORT",
+        ),
+        (["--task-runner", "dask", "--workers", "0"], "--workers must be at least 1"),
+        (
+            ["--task-runner", "dask", "--via", "deployment"],
+            "--task-runner dask runs the backfill here (a deployment's task runner is set where "
+            "it is deployed): use --via local",
+        ),
+    ],
+)
+def test_dask_options_are_checked_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    window = ["--start", "2026-04-01", "--end", "2026-04-30", "--inbox", str(tmp_path / "none")]
+    assert main(["backfill", *window, *args]) == 2
+    assert _error(capsys) == f"recoup: {message}"
+    if "--via" not in args:
+        assert main(["run", "--inbox", str(tmp_path / "none"), *args]) == 2
+        assert _error(capsys) == f"recoup: {message}"
+    assert not list(tmp_path.iterdir())
