@@ -629,7 +629,10 @@ def check_files(
                 )
                 merged.setdefault(name, []).append(tagged)
     try:
-        batch = {name: pa.concat_tables(parts) for name, parts in merged.items()}
+        batch = {
+            name: pa.concat_tables(parts, promote_options="permissive")
+            for name, parts in merged.items()
+        }
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return _check_one_by_one(files)
     selected = [c for c in GATING if c.table in batch]
