@@ -15,8 +15,8 @@ import errno
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -197,16 +197,52 @@ def detect_format(head: bytes, path: Path) -> str:
     return "csv"
 
 
+@dataclass
+class Staged:
+    """What reading one file gave, before the structural gate (picklable: it may come back from
+    a worker). ``detected`` is the format recognised by content (``x12``, ``csv``, ``parquet``:
+    what the ledger names for a file rejected whole), ``fmt`` the format it was read as
+    (``x12-837p``, ...). ``defect`` is the error that rejects the file whole, if any."""
+
+    detected: str
+    fmt: str
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    parts: ledger.Parts = field(default_factory=ledger.Parts)
+    x12: X12Result | None = None
+    defect: Exception | None = None
+
+
+def read_staged(feed: str, path: Path, data: bytes, file_sha256: str) -> Staged:
+    """Read one file of a feed into staging tables, without the structural gate: a pure function
+    of its arguments (no warehouse, no files written), so ``ingest_inbox`` can map it over a
+    batch of files, on workers too. A defect of the file comes back in ``Staged.defect``."""
+    detected = detect_format(data[:512], path)
+    try:
+        return _read_tables(feed, path, data, file_sha256, detected)
+    except _defects() as exc:
+        return Staged(detected, detected, defect=exc)
+
+
 def read_file(
     feed: str, path: Path, data: bytes, file_sha256: str
 ) -> tuple[str, dict[str, pa.Table], ledger.Parts]:
     """Parse one file of a feed into staging tables; raises on anything that should reject it
     whole. The parts it rejected on their own (837P claims, 271 subscribers, 835 transaction
     sets) and what it accepted leniently come back in ``Parts``."""
-    fmt = detect_format(data[:512], path)
+    staged = _read_tables(feed, path, data, file_sha256, detect_format(data[:512], path))
+    try:
+        structural.check_file(path.name, staged.tables)  # gating checks: loading/structural.py
+    except structural.StructuralError as exc:
+        _settle(path, staged, exc)
+    return staged.fmt, staged.tables, staged.parts
+
+
+def _read_tables(feed: str, path: Path, data: bytes, file_sha256: str, fmt: str) -> Staged:
+    detected = fmt
     parts = ledger.Parts()
+    result = None
     if fmt == "x12":
-        from loading.x12 import X12Error, read_x12
+        from loading.x12 import read_x12
 
         expected = X12_KIND_FOR_FEED.get(feed)
         if expected is None:
@@ -235,27 +271,31 @@ def read_file(
     else:
         frame = feeds.read_frame(data, path.name, fmt)
         tables = feeds.READERS[feed](frame, path.name, file_sha256)
-    try:
-        structural.check_file(path.name, tables)  # gating checks: loading/structural.py
-    except structural.StructuralError as exc:
-        if fmt != "x12-837p" or exc.table not in structural.CLAIM_TABLES:
-            raise
-        # a defect inside one claim of an 837P rejects that claim only: take the claims whose
-        # own rows fail out (named at their CLM), then the rest must pass whole
-        result.reject_claims(structural.claim_problems(tables))
-        tables = result.tables
-        if not tables["stg.claims"].num_rows and result.rejected:
-            # every claim is rejected: so is the file, named at the first claim's defect
-            first = result.rejected[0]
-            raise X12Error(
-                path.name, f"CLM01 {first.part}: {first.reason}", segment_index=first.segment_index,
-                segment_id=first.segment_id, line=first.line, column=first.column,
-            ) from None  # fmt: skip
-        if not tables["stg.claims"].num_rows:
-            raise
-        structural.check_file(path.name, tables)
-        parts = x12_parts(result)
-    return fmt, tables, parts
+    return Staged(detected, fmt, tables, parts, result)
+
+
+def _settle(path: Path, staged: Staged, exc: structural.StructuralError) -> None:
+    """What the structural gate's ``exc`` means for a file: raised again (the file is rejected
+    whole), or, for a defect inside claims of an 837P, those claims are taken out of ``staged``
+    (named at their CLM) and the rest must pass the gate whole."""
+    from loading.x12 import X12Error
+
+    result = staged.x12
+    if staged.fmt != "x12-837p" or exc.table not in structural.CLAIM_TABLES or result is None:
+        raise exc
+    result.reject_claims(structural.claim_problems(result.tables))
+    tables = result.tables
+    if not tables["stg.claims"].num_rows and result.rejected:
+        # every claim is rejected: so is the file, named at the first claim's defect
+        first = result.rejected[0]
+        raise X12Error(
+            path.name, f"CLM01 {first.part}: {first.reason}", segment_index=first.segment_index,
+            segment_id=first.segment_id, line=first.line, column=first.column,
+        ) from None  # fmt: skip
+    if not tables["stg.claims"].num_rows:
+        raise exc
+    structural.check_file(path.name, tables)
+    staged.tables, staged.parts = tables, x12_parts(result)
 
 
 # The CSV columns of each X12 feed folder: a file there without ISA whose first line names none
@@ -406,25 +446,302 @@ def _reason(path: Path, exc: Exception) -> str:
     return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 3] + "..."
 
 
+# A batch of files shares one structural-gate query and one transaction (rows and ledger rows):
+# both cost about the same for one small file as for 64 (a COMMIT, a query plan), so 64 files
+# take a small file's per-file cost from ~25-90 ms to a few ms. 64 MB of input bounds what a
+# batch holds in memory at once (its bytes and their staged Arrow tables, ~3-5x the bytes), and
+# a 1M-line 837P (~60 MB) still forms a batch alone.
+BATCH_FILES = 64
+BATCH_BYTES = 64 * 1024 * 1024
+
+Mapper = Callable[..., Iterable[Staged]]
+
+
+@dataclass
+class _File:
+    """One inbox file on its way through a batch."""
+
+    index: int  # its place in the scan, from 1: the progress line's number
+    feed: str
+    path: Path
+    data: bytes = b""
+    sha: str = ""
+    received_at: datetime | None = None
+    outcome: FileOutcome | None = None  # decided (skipped, ignored, unreadable, or at commit)
+    staged: Staged | None = None
+    reason: str | None = None  # rejected: why
+    copy: Path | None = None  # its landing or quarantine copy
+    refused: bool = False  # rejected because DuckDB refused its rows
+
+    @property
+    def where(self) -> str:
+        return f"{self.feed}/{self.path.name}"
+
+    @property
+    def fmt(self) -> str | None:
+        """The ledger's format: as read when loaded or refused by DuckDB; as recognised by
+        content when its reader or the gate rejected it."""
+        if self.staged is None:
+            return None
+        if self.reason is None or self.refused:
+            return self.staged.fmt
+        return self.staged.detected
+
+    def rows(self) -> dict[str, int]:
+        if self.reason is not None or self.staged is None:
+            return {}
+        return {name: table.num_rows for name, table in self.staged.tables.items()}
+
+
+@contextmanager
+def _blame(item: _File) -> Iterator[None]:
+    """Anything but a verdict raised here stops the run, naming ``item`` (as ``ingest_file``)."""
+    try:
+        yield
+    except BaseException as exc:
+        stopping.check(exc)  # a signal, also when DuckDB reports it as "Query interrupted"
+        if isinstance(exc, stopping.Stopped | stopping.EnvironmentFault | stopping.UnexpectedError):
+            raise
+        if stopping.is_environment_fault(exc):
+            raise stopping.EnvironmentFault(item.where, exc) from exc
+        if isinstance(exc, Exception):
+            raise stopping.UnexpectedError(item.where, exc) from exc
+        raise
+
+
+def _stop_if_requested(exc: BaseException) -> None:
+    """A reader may turn what a signal broke into a "defect": after a stop request, no verdict."""
+    signum = stopping.requested()
+    if signum is not None:
+        raise stopping.Stopped(signum) from exc
+
+
 def ingest_inbox(
     con: duckdb.DuckDBPyConnection,
     inbox: Path,
     store: Path,
     run_id: str,
     on_file: Callable[[int, int, FileOutcome], None] | None = None,
+    *,
+    mapper: Mapper = map,
+    batch_files: int | None = None,
+    batch_bytes: int | None = None,
 ) -> IngestReport:
-    """Load every new file of the inbox; ``on_file(done, total, outcome)`` reports progress."""
+    """Load every new file of the inbox; ``on_file(done, total, outcome)`` reports progress.
+
+    Files go in batches (``BATCH_FILES`` files or ``BATCH_BYTES`` bytes): each file is read
+    (hashed, looked up in the ledger), ``read_staged`` is mapped over the batch's new files with
+    ``mapper`` (``map``-like: ``mapper(read_staged, feeds, paths, datas, shas)`` yielding the
+    results in order; the builtin by default), one structural-gate query judges the batch, and
+    one transaction holds its rows and ledger rows. A file rejected by its reader or the gate is
+    rejected alone (quarantined, in the ledger) and the batch goes on without it; when DuckDB
+    refuses the batch's rows, the batch is taken again file by file so that the refusal lands
+    on its file alone. A signal or a fault rolls the batch in progress back whole and stops the
+    run (a fault while copying a file to landing or quarantine commits the files before it
+    first). Progress is reported per file, in order, once its batch is committed."""
     files, ignored, unreadable = scan_inbox(inbox)
     report = IngestReport(ignored=ignored, unreadable=unreadable)
+    most_files = batch_files or BATCH_FILES
+    most_bytes = batch_bytes or BATCH_BYTES
+    batch: list[_File] = []
+    shas: set[str] = set()
+    size = 0
+
+    def finish() -> None:
+        nonlocal size
+        _ingest_batch(con, batch, store, run_id, mapper)
+        for item in batch:
+            outcome = item.outcome
+            assert outcome is not None
+            report.outcomes.append(outcome)
+            if outcome.status == "ignored":
+                shown = item.path.relative_to(inbox).as_posix()
+                report.ignored.append(f"{shown}: {outcome.reason}")
+            log.info("%s %s %s", outcome.status, item.where, outcome.reason or outcome.rows)
+            if on_file is not None:
+                on_file(item.index, len(files), outcome)
+        batch.clear()
+        shas.clear()
+        size = 0
+
     for index, (feed, path) in enumerate(files, start=1):
-        outcome = ingest_file(con, feed, path, store, run_id)
-        report.outcomes.append(outcome)
-        if outcome.status == "ignored":
-            report.ignored.append(f"{path.relative_to(inbox).as_posix()}: {outcome.reason}")
-        log.info("%s %s/%s %s", outcome.status, feed, path.name, outcome.reason or outcome.rows)
-        if on_file is not None:
-            on_file(index, len(files), outcome)
+        item = _File(index, feed, path)
+        with _blame(item):
+            _open(con, item)
+            if item.outcome is None and item.sha in shas:  # a copy of a file of this batch:
+                finish()  # commit the batch, then the copy is "already loaded as ..."
+                _lookup(con, item)
+        batch.append(item)
+        if item.outcome is None:
+            shas.add(item.sha)
+            size += len(item.data)
+        pending = len(shas)
+        if pending >= most_files or size >= most_bytes:
+            finish()
+    if batch:
+        finish()
     return report
+
+
+def _open(con: duckdb.DuckDBPyConnection, item: _File) -> None:
+    """Read, hash and look up one file; decide it when it is unreadable or already known."""
+    try:
+        item.data = _read(item.path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink put in its place after the scan
+            item.outcome = FileOutcome(item.feed, item.path, "", "ignored", reason=SYMLINK)
+            return
+        # Unreadable now (permissions, vanished): not recorded, so the next run tries again.
+        reason = f"{item.path.name}: cannot be read: {exc}"
+        item.outcome = FileOutcome(item.feed, item.path, "", "rejected", reason=reason)
+        return
+    item.sha = ledger.sha256_bytes(item.data)
+    _lookup(con, item)
+
+
+def _lookup(con: duckdb.DuckDBPyConnection, item: _File) -> None:
+    known = ledger.lookup(con, item.sha)
+    if known is not None:
+        why = f"already {known.status} as {known.file_name} on {known.received_at:%Y-%m-%d %H:%M}"
+        item.outcome = FileOutcome(item.feed, item.path, item.sha, "skipped", reason=why)
+        item.data = b""
+    else:
+        item.received_at = datetime.now()
+
+
+def _ingest_batch(
+    con: duckdb.DuckDBPyConnection, batch: list[_File], store: Path, run_id: str, mapper: Mapper
+) -> None:
+    """Read, judge, copy and commit the batch's new files; each ends with its ``outcome``."""
+    todo = [item for item in batch if item.outcome is None]
+    if not todo:
+        return
+    with _blame(todo[0]):
+        results = iter(
+            mapper(
+                read_staged,
+                [item.feed for item in todo],
+                [item.path for item in todo],
+                [item.data for item in todo],
+                [item.sha for item in todo],
+            )
+        )
+    for item in todo:
+        with _blame(item):
+            try:
+                item.staged = next(results)
+            except _defects() as exc:  # raised rather than returned: the same verdict
+                detected = detect_format(item.data[:512], item.path)
+                item.staged = Staged(detected, detected, defect=exc)
+            if item.staged.defect is not None:
+                _stop_if_requested(item.staged.defect)
+                item.reason = _reason(item.path, item.staged.defect)
+    gated = [item for item in todo if item.reason is None]
+    if gated:
+        with _blame(gated[0]):
+            errors = structural.check_files(
+                [(item.sha, item.path.name, item.staged.tables) for item in gated if item.staged]
+            )
+        for item in gated:
+            error = errors.get(item.sha)
+            if error is None or item.staged is None:
+                continue
+            with _blame(item):
+                try:
+                    _settle(item.path, item.staged, error)
+                except _defects() as exc:
+                    _stop_if_requested(exc)
+                    item.reason = _reason(item.path, exc)
+    for done, item in enumerate(todo):
+        try:
+            with _blame(item):
+                if item.reason is None:
+                    item.copy = ledger.land(store, item.path, item.sha, item.data)
+                else:
+                    reason = item.reason
+                    item.copy = ledger.quarantine(store, item.path, item.sha, reason, item.data)
+        except stopping.EnvironmentFault:
+            _commit(con, todo[:done], store, run_id)  # the files before it are whole: keep them
+            raise
+    _commit(con, todo, store, run_id)
+    for item in todo:
+        item.data = b""  # let go of the bytes
+
+
+def _commit(con: duckdb.DuckDBPyConnection, items: list[_File], store: Path, run_id: str) -> None:
+    """One transaction: the rows of the loaded files, one INSERT per table (and Arrow schema),
+    and every file's ledger row. When DuckDB refuses the rows (a constraint, a conversion), the
+    files are committed one by one, so the refusal rejects its own file alone."""
+    if not items:
+        return
+    with _blame(items[0]):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            loaded = [item for item in items if item.reason is None]
+            try:
+                for tables in _merged(loaded):
+                    insert_tables(con, tables)
+            except _defects() as exc:  # a verdict on one of the files: which one?
+                with suppress(duckdb.TransactionException):
+                    con.execute("ROLLBACK")
+                _stop_if_requested(exc)
+                if len(loaded) > 1:
+                    for item in items:
+                        _commit(con, [item], store, run_id)
+                    return
+                refused = loaded[0]
+                refused.refused = True
+                refused.reason = _reason(refused.path, exc)
+                refused.copy = ledger.quarantine(
+                    store, refused.path, refused.sha, refused.reason, refused.data
+                )
+                con.execute("BEGIN TRANSACTION")
+            for item in items:
+                _record(con, item, run_id)
+            con.execute("COMMIT")
+        except BaseException:
+            # an interrupted COMMIT has already ended the transaction (committed or not, whole)
+            with suppress(duckdb.TransactionException):
+                con.execute("ROLLBACK")
+            raise
+    for item in items:
+        item.outcome = FileOutcome(
+            item.feed, item.path, item.sha, "loaded" if item.reason is None else "rejected",
+            item.fmt, item.rows(), item.reason,
+            item.staged.parts if item.reason is None and item.staged else ledger.Parts(),
+        )  # fmt: skip
+
+
+def _merged(items: list[_File]) -> Iterator[dict[str, pa.Table]]:
+    """The staged tables of ``items``, one Arrow table per staging table (in file order);
+    tables of differing Arrow schemas (CSV and X12 of one table) go in separate INSERTs."""
+    runs: dict[str, list[list[pa.Table]]] = {}
+    for item in items:
+        assert item.staged is not None
+        for name, table in item.staged.tables.items():
+            same = runs.setdefault(name, [])
+            if same and same[-1][0].schema.equals(table.schema):
+                same[-1].append(table)
+            else:
+                same.append([table])
+    depth = max((len(groups) for groups in runs.values()), default=0)
+    for level in range(depth):
+        yield {
+            name: pa.concat_tables(groups[level])
+            for name, groups in runs.items()
+            if level < len(groups)
+        }
+
+
+def _record(con: duckdb.DuckDBPyConnection, item: _File, run_id: str) -> None:
+    """The ledger row of ``item`` (and of its rejected parts), inside the caller's transaction."""
+    assert item.received_at is not None and item.copy is not None
+    loaded = item.reason is None
+    ledger.record(con, file_sha256=item.sha, path=item.path, feed=item.feed, fmt=item.fmt,
+                  status="loaded" if loaded else "rejected", received_at=item.received_at,
+                  row_counts=item.rows() if loaded else None, error=item.reason,
+                  landing_path=item.copy, run_id=run_id,
+                  parts=item.staged.parts if loaded and item.staged else None)  # fmt: skip
 
 
 def table_counts(

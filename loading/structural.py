@@ -519,14 +519,18 @@ def _conformed(data: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, names=schema.names)
 
 
-def _gate_sql(selected: Sequence[StructuralCheck]) -> str:
-    """One statement for the checks: row-level checks of a table share one scan of it."""
+def _gate_sql(selected: Sequence[StructuralCheck], *, by_file: bool = False) -> str:
+    """One statement for the checks: row-level checks of a table share one scan of it.
+
+    ``by_file``: the results are per file too (``file_sha256`` first), for a batch of files."""
     parts: list[str] = []
     row_checks: dict[str, list[tuple[int, StructuralCheck]]] = {}
+    sha = "file_sha256, " if by_file else ""
     for index, check in enumerate(selected):
         if check.condition is None:
             parts.append(
-                f'SELECT {index} AS check_index, place, "column", problem FROM (\n{check.sql}\n)'
+                f'SELECT {sha}{index} AS check_index, place, "column", problem FROM (\n'
+                f"{check.sql}\n)"
             )
         else:
             row_checks.setdefault(check.table, []).append((index, check))
@@ -538,16 +542,16 @@ def _gate_sql(selected: Sequence[StructuralCheck]) -> str:
         )
         any_failure = "\n    OR ".join(f"({check.condition})" for _, check in indexed)
         parts.append(
-            'SELECT f.check_index, place, f.col AS "column", f.problem FROM (\n'
-            f"    SELECT {_place(table)} AS place,\n"
+            f'SELECT {sha}f.check_index, place, f.col AS "column", f.problem FROM (\n'
+            f"    SELECT {'t.file_sha256, ' if by_file else ''}{_place(table)} AS place,\n"
             f"    unnest(list_filter([\n        {failures}\n    ], lambda v: v IS NOT NULL)) AS f\n"
             f"    FROM {table} AS t\n    WHERE {any_failure}\n)"
         )
     union = "\nUNION ALL\n".join(parts)
     return (
-        "SELECT check_index, count(*) AS failing, "
+        f"SELECT {sha}check_index, count(*) AS failing, "
         "min_by({'place': place, 'column': \"column\", 'problem': problem}, place) AS first\n"
-        f"FROM (\n{union}\n)\nGROUP BY check_index ORDER BY check_index"
+        f"FROM (\n{union}\n)\nGROUP BY {sha}check_index ORDER BY {sha}check_index"
     )
 
 
@@ -595,16 +599,85 @@ def check_file(file_name: str, tables: Mapping[str, pa.Table]) -> None:
     """Raise ``StructuralError`` when a file's staging tables fail any gating structural check."""
     problems = find_problems(tables, GATING)
     if problems:
-        first = problems[0]
-        raise StructuralError(
-            file_name,
-            first.check.table,
-            first.place,
-            first.column,
-            first.problem,
-            check=first.check.name,
-            more=sum(p.rows for p in problems) - 1,
+        raise _error(file_name, problems)
+
+
+def check_files(
+    files: Sequence[tuple[str, str, Mapping[str, pa.Table]]],
+) -> dict[str, StructuralError]:
+    """The gate of ``check_file`` over a batch of files in one statement: ``files`` are
+    ``(file_sha256, file_name, tables)``; returns the ``StructuralError`` of each failing file
+    (by ``file_sha256``), the very error ``check_file`` raises for it alone.
+
+    The checks compare rows of one file only (keys, sums and joins go by ``file_sha256``), so
+    one query over the batch's rows is the per-file gate of each. Each file's rows are tagged
+    with its own ``file_sha256`` here, whatever its tables say. Tables whose Arrow types differ
+    between files (which one concatenation cannot hold) fall back to one query per file.
+    """
+    schemas = _schemas()
+    names = {sha: name for sha, name, _ in files}
+    merged: dict[str, list[pa.Table]] = {}
+    for sha, _, tables in files:
+        unknown = sorted(set(tables) - set(schemas))
+        if unknown:
+            raise ValueError(f"not staging tables: {', '.join(unknown)}")
+        for name, data in tables.items():
+            if data.num_rows:
+                conformed = _conformed(data, schemas[name])
+                tagged = conformed.set_column(
+                    0, "file_sha256", pa.array([sha] * data.num_rows, conformed.schema[0].type)
+                )
+                merged.setdefault(name, []).append(tagged)
+    try:
+        batch = {
+            name: pa.concat_tables(parts, promote_options="permissive")
+            for name, parts in merged.items()
+        }
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _check_one_by_one(files)
+    selected = [c for c in GATING if c.table in batch]
+    if not selected:
+        return {}
+    con = _gate_connection()
+    try:
+        for name, data in batch.items():
+            con.register(_alias(name), data)
+        rows = con.execute(_gate_sql(selected, by_file=True)).fetchall()
+    finally:
+        for name in batch:
+            con.register(_alias(name), schemas[name].empty_table())
+    found: dict[str, list[Problem]] = {}
+    for sha, index, count, first in rows:
+        found.setdefault(sha, []).append(
+            Problem(selected[index], first["place"], first["column"], first["problem"], int(count))
         )
+    return {sha: _error(names[sha], problems) for sha, problems in found.items()}
+
+
+def _check_one_by_one(
+    files: Sequence[tuple[str, str, Mapping[str, pa.Table]]],
+) -> dict[str, StructuralError]:
+    errors: dict[str, StructuralError] = {}
+    for sha, name, tables in files:
+        try:
+            check_file(name, tables)
+        except StructuralError as exc:
+            errors[sha] = exc
+    return errors
+
+
+def _error(file_name: str, problems: Sequence[Problem]) -> StructuralError:
+    """The error of a file's failing checks (in ``GATING`` order): the first, and how many more."""
+    first = problems[0]
+    return StructuralError(
+        file_name,
+        first.check.table,
+        first.place,
+        first.column,
+        first.problem,
+        check=first.check.name,
+        more=sum(p.rows for p in problems) - 1,
+    )
 
 
 CLAIM_TABLES = ("stg.claims", "stg.claim_lines")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -289,7 +289,10 @@ def insert_arrow(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> 
     try:
         con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _recoup_insert")
     finally:
-        con.unregister("_recoup_insert")
+        # after a refused INSERT the transaction is aborted and unregister fails too: that must
+        # not hide the refusal (the caller rolls back; the next register replaces the name)
+        with suppress(duckdb.TransactionException):
+            con.unregister("_recoup_insert")
     return data.num_rows
 
 

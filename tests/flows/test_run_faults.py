@@ -132,6 +132,7 @@ def test_sigint_during_a_load_exits_130_with_the_file_rolled_back(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     inbox, db = tiny_inbox(tmp_path), tmp_path / "wh" / "recoup.duckdb"
+    monkeypatch.setattr(ingest, "BATCH_FILES", 1)  # a file a batch: the signal comes between files
     real_insert = ingest.insert_tables
 
     def insert_then_interrupt(con: duckdb.DuckDBPyConnection, tables: Any) -> dict[str, int]:

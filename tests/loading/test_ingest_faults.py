@@ -126,6 +126,7 @@ def test_memory_or_warehouse_io_failing_during_a_load_is_a_fault_not_a_rejection
     shown: str,
 ) -> None:
     inbox = three_files(tmp_path)
+    monkeypatch.setattr(ingest, "BATCH_FILES", 1)  # a file a batch: the fault comes between files
     real_insert = ingest.insert_tables
 
     def insert_then_fail(con: duckdb.DuckDBPyConnection, tables: Any) -> dict[str, int]:
@@ -260,7 +261,7 @@ def test_a_defect_reported_after_a_stop_was_requested_is_not_recorded(
             stopping._handler(signal.SIGINT, None)
         raise X12Error("march.csv", "the file could not be read (RuntimeError at duck.py:1)")
 
-    monkeypatch.setattr(ingest, "read_file", reader_broken_by_the_signal)
+    monkeypatch.setattr(ingest, "read_staged", reader_broken_by_the_signal)
     try:
         with pytest.raises(stopping.Stopped) as stop:
             ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")

@@ -216,3 +216,19 @@ def test_a_real_lock_conflict_is_still_waited_for(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_refused_insert_raises_the_refusal_not_the_aborted_transaction() -> None:
+    """Inside a transaction, the refused INSERT aborts it and the clean-up of the registered
+    Arrow table fails too; the caller must still see DuckDB's refusal (a verdict on the file)."""
+    import pyarrow as pa
+
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE TABLE t (a VARCHAR NOT NULL, b INTEGER)")
+    con.execute("BEGIN TRANSACTION")
+    with pytest.raises(duckdb.ConstraintException) as refused:
+        connection.insert_arrow(con, "t", pa.table({"a": pa.nulls(1, pa.string()), "b": [1]}))
+    assert str(refused.value) == "Constraint Error: NOT NULL constraint failed: t.a"
+    con.execute("ROLLBACK")
+    assert connection.insert_arrow(con, "t", pa.table({"a": ["x"], "b": [2]})) == 1
+    assert con.execute("SELECT * FROM t").fetchall() == [("x", 2)]
