@@ -20,8 +20,9 @@ Three fingerprints, each a SHA-256 over everything its step reads, recorded in `
   ``loading/`` (the structural checks): the GX staging suite runs again only when one changed.
 
 Anything not covered means "recompute": a table's content is hashed (count, sum and xor of each
-row's 64-bit hash), never assumed. Both GX suites also run again when their results or Data Docs
-are not where this run writes them (another ``--reports``, a deleted folder).
+row's 64-bit hash), never assumed. A run with another ``--reports`` folder that reuses the GX
+results points to the Data Docs where they were last built (``gx.always_build_docs`` builds them
+under its own folder).
 """
 
 from __future__ import annotations
@@ -267,14 +268,6 @@ def record_build(db: Path, plan: Plan, evaluation: tasks.Evaluation, lock_wait: 
         write_state(con, state)
 
 
-def _docs_exist(state: ReuseState, gx_root: Path) -> bool:
-    return (
-        state.gx_root == str(gx_root.resolve())
-        and state.docs_index is not None
-        and Path(state.docs_index).is_file()
-    )
-
-
 @task(name="validate-with-great-expectations", cache_policy=NO_CACHE)
 def validate(
     db: Path,
@@ -285,7 +278,9 @@ def validate(
     plan: Plan,
 ) -> tasks.Validation:
     """The GX suites whose inputs changed since they last ran (both when Data Docs are asked
-    for with ``gx.always_build_docs`` or missing); Data Docs are rebuilt when a suite ran."""
+    for with ``gx.always_build_docs``); Data Docs are rebuilt when a suite ran. Otherwise the
+    results are those recorded and ``docs_index`` the Data Docs last built, wherever they are
+    (None when none are left)."""
     from expectations.catalog import skipped_rules
     from expectations.config import load_config
     from expectations.suites import validate_rules, validate_staging
@@ -300,7 +295,7 @@ def validate(
             sorted(reasons.items()),
         )  # fmt: skip
         staging_key = _sha("staging", plan.data, _files_digest([ROOT / s for s in STAGING_SOURCES]))
-        force = not plan.reuse_results or bool(config[DOCS_KEY]) or not _docs_exist(state, gx_root)
+        force = not plan.reuse_results or bool(config[DOCS_KEY])
         run_rules_suite = force or not state.rules_result or state.rules_digest != rules_key
         run_staging_suite = force or not state.staging_result or state.staging_digest != staging_key
         keep = config["gx.keep_runs"]
@@ -326,7 +321,8 @@ def validate(
             state.staging_digest = staging_key
             if staging.docs_index is not None:
                 state.docs_index = str(staging.docs_index)
-        state.gx_root = str(gx_root.resolve())
+        if run_rules_suite or run_staging_suite:
+            state.gx_root = str(gx_root.resolve())
         write_state(con, state)
     rules_result, staging_result = state.rules_result, state.staging_result
     reused = [
@@ -335,13 +331,14 @@ def validate(
         if not ran
     ]
     docs_built = run_rules_suite or run_staging_suite
+    docs = Path(state.docs_index) if state.docs_index else None
     return tasks.Validation(
         rules_found=list(rules_result["rules_found"]),
         rules_not_run=list(rules_result["rules_not_run"]),
         guards_ok=bool(rules_result["guards_ok"]),
         unexpected_errors=list(rules_result["unexpected_errors"]) + list(staging_result["errors"]),
         staging_warnings=dict(staging_result["warnings"]),
-        docs_index=Path(state.docs_index) if state.docs_index else None,
+        docs_index=docs if docs is not None and docs.is_file() else None,
         docs_built=docs_built,
         reused=reused,
     )

@@ -20,6 +20,7 @@ from warehouse.connection import open_warehouse
 
 NIGHT_2 = DEMO_AS_OF + timedelta(days=1)
 ALL_STEPS = ["marts", "rules", "gx-rules", "gx-staging"]
+DOCS = Path("uncommitted/data_docs/local_site/index.html")
 
 
 def _night_one_inbox(inbox: Path, target: Path) -> Path:
@@ -71,12 +72,25 @@ def nights(
             "findings": _findings(db),
             "exposure": _exposure(reports, NIGHT_2),
         }
+    db, reports = root / "scratch" / "recoup.duckdb", root / "scratch" / "reports"
+    nightly(inbox=demo_warehouse.inbox, db=db, reports=reports, as_of=NIGHT_2, lock_wait=5)
+    out["scratch"] = {"findings": _findings(db), "exposure": _exposure(reports, NIGHT_2)}
     incremental = out["incremental"]
     rerun = nightly(
         inbox=demo_warehouse.inbox, db=incremental["db"], reports=incremental["reports"],
         as_of=NIGHT_2, lock_wait=5,
     )  # fmt: skip
     incremental["rerun"] = rerun
+    incremental["elsewhere"] = nightly(
+        inbox=demo_warehouse.inbox, db=incremental["db"], reports=root / "elsewhere",
+        as_of=NIGHT_2, lock_wait=5,
+    )  # fmt: skip
+    incremental["elsewhere_exposure"] = _exposure(root / "elsewhere", NIGHT_2)
+    incremental["asked"] = nightly(
+        inbox=demo_warehouse.inbox, db=incremental["db"], reports=root / "asked",
+        as_of=NIGHT_2, lock_wait=5, overrides={"gx.always_build_docs": True},
+    )  # fmt: skip
+    incremental["asked_reports"] = root / "asked"
     incremental["rerun_findings"] = _findings(incremental["db"])
     incremental["rerun_exposure"] = _exposure(incremental["reports"], NIGHT_2)
     return out
@@ -96,6 +110,11 @@ def test_incremental_nights_equal_the_full_rebuild(nights: dict) -> None:
     with open_warehouse(incremental["db"], read_only=True) as con:
         assert con.execute("SELECT DISTINCT as_of FROM mart.findings").fetchall() == [(NIGHT_2,)]
     assert incremental["exposure"] == full["exposure"]
+
+
+def test_two_nights_equal_one_run_of_every_file_from_scratch(nights: dict) -> None:
+    assert nights["incremental"]["findings"] == nights["scratch"]["findings"]
+    assert nights["incremental"]["exposure"] == nights["scratch"]["exposure"]
 
 
 def test_the_full_rebuild_reuses_nothing(nights: dict) -> None:
@@ -150,3 +169,35 @@ def test_any_change_of_as_of_configuration_or_data_recomputes(nights: dict, tmp_
         ).fetchall()
     assert deleted == [(1,)]
     assert incremental.plan.fn(copy, NIGHT_2, 5, None).reuse_build is False
+
+
+def test_the_summary_says_the_docs_were_not_rebuilt(nights: dict) -> None:
+    from flows.summaries import docs_line
+    from flows.tasks import Validation
+
+    rerun = nights["incremental"]["rerun"]
+    assert docs_line(rerun.validation) == (
+        f"data docs not rebuilt (results unchanged), last built at {rerun.validation.docs_index}"
+    )
+    two = nights["incremental"]["nights"][1]
+    assert docs_line(two.validation) == f"data docs {two.validation.docs_index}"
+    never = Validation([], [], True, [], {}, docs_index=None, docs_built=False)
+    assert docs_line(never) == "no data docs built"
+
+
+def test_another_reports_folder_reuses_and_points_to_the_last_docs(nights: dict) -> None:
+    incremental = nights["incremental"]
+    elsewhere = incremental["elsewhere"]
+    assert elsewhere.reused == ALL_STEPS
+    assert elsewhere.validation.docs_index == incremental["nights"][1].validation.docs_index
+    assert incremental["elsewhere_exposure"] == incremental["exposure"]
+
+
+def test_docs_asked_for_run_both_suites_on_reused_findings(nights: dict) -> None:
+    asked = nights["incremental"]["asked"]
+    assert asked.reused == ["marts", "rules"]
+    assert asked.validation.docs_built is True
+    expected = nights["incremental"]["asked_reports"] / "gx" / DOCS
+    assert asked.validation.docs_index == expected.resolve()
+    assert expected.is_file()
+    assert asked.validation.rules_found == nights["incremental"]["nights"][1].validation.rules_found
