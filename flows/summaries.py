@@ -10,6 +10,7 @@ from warehouse.money import dollars
 if TYPE_CHECKING:
     from flows.backfill import BackfillResult
     from flows.nightly import NightlyResult
+    from flows.tasks import Validation
     from loading.ingest import IngestReport
 
 
@@ -42,13 +43,24 @@ def print_summary(result: NightlyResult) -> None:
     echo(
         f"great expectations: rules suite {len(validation.rules_found)} rules with findings, "
         f"{len(validation.rules_not_run)} skipped checks, mart guards "
-        f"{'passed' if validation.guards_ok else 'FAILED'}; data docs {validation.docs_index}"
+        f"{'passed' if validation.guards_ok else 'FAILED'}; {docs_line(validation)}"
     )
+    if result.reused:
+        echo("reused (inputs unchanged since the last run): " + ", ".join(result.reused))
     for check, count in sorted(validation.staging_warnings.items()):
         echo(f"  warning {check}: {count:,} rows")
     for name in validation.unexpected_errors:
         echo(f"  error: GX could not evaluate {name}")
     echo(f"reports: {result.report_folder}")
+
+
+def docs_line(validation: Validation) -> str:
+    """Where the Data Docs are, saying when this run did not rebuild them."""
+    if validation.docs_built and validation.docs_index is not None:
+        return f"data docs {validation.docs_index}"
+    if validation.docs_index is None:
+        return "no data docs built"
+    return f"data docs not rebuilt (results unchanged), last built at {validation.docs_index}"
 
 
 def print_parts(report: IngestReport) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,9 @@ class Validation:
     guards_ok: bool
     unexpected_errors: list[str]
     staging_warnings: dict[str, int]
-    docs_index: Path | None
+    docs_index: Path | None  # the newest Data Docs (of this run when docs_built), None: never built
+    docs_built: bool = True  # whether this run (re)built them
+    reused: list[str] = field(default_factory=list)  # suites not run again: "gx-rules", ...
 
 
 @task(
