@@ -8,6 +8,10 @@ DuckDB warehouse, and pyx12's validation of the same file, and prints segments/s
 the ratio and peak RSS.
 
     uv run python benchmarks/bench_x12.py [--segments 500000] [--seed 7] [--skip-pyx12]
+    uv run python benchmarks/bench_x12.py --file PATH  # any X12 file (837P, 271 or 835) instead
+
+For an 837P or a 271 of many segments, join the demo's files into one file of many interchanges
+(``recoup demo --claims 20000 --out D``, then ``cat D/claims/*.837 > all.837``).
 """
 
 from __future__ import annotations
@@ -155,11 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, default=500_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-pyx12", action="store_true")
+    parser.add_argument("--file", type=Path, help="read this X12 file instead of a generated 835")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    data = generate_835(args.segments, args.seed)
-    print(f"generated {len(data) / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s")
+    if args.file is not None:
+        data = args.file.read_bytes()
+        print(f"read {args.file} ({len(data) / 1e6:.1f} MB)")
+    else:
+        data = generate_835(args.segments, args.seed)
+        print(f"generated {len(data) / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s")
     print(f"peak RSS before reading: {peak_rss_mib():.0f} MiB")
     with tempfile.TemporaryDirectory() as tmp:
         # One-time costs of a process (pyarrow imports pandas on its first conversion of Python

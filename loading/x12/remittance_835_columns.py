@@ -85,6 +85,19 @@ def _money(values: pl.Series, kind: pa.DataType = MONEY) -> pa.Array:
     return pc.cast(values.to_arrow(), kind)
 
 
+class Parts:
+    """The body segments of a file by segment id (an empty frame for an id it does not hold)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.empty = frame.clear()
+        self.by_tag = {
+            str(key[0]): part for key, part in frame.partition_by("tag", as_dict=True).items()
+        }
+
+    def __getitem__(self, tag: str) -> pl.DataFrame:
+        return self.by_tag.get(tag, self.empty)
+
+
 class ColumnarRemittance835Reader:
     """Reads 835 transactions by column (see the module docstring); ``tables`` raises NotPlain
     when the file needs the per-segment reader."""
@@ -108,8 +121,10 @@ class ColumnarRemittance835Reader:
         frame = frame.with_row_index("j").with_columns(
             tag=pl.col("e").list.first(), n=pl.col("e").list.len().cast(pl.Int32)
         )
-        self.se_at = frame.filter(pl.col("tag") == "SE")["j"].to_list()
-        self.envelope_at = frame.filter(pl.col("tag").is_in(list(ENVELOPE - {"SE"})))["j"].to_list()
+        tags = frame.select("j", "tag")  # not the elements: a filter copies every column
+        self.se_at = tags.filter(pl.col("tag") == "SE")["j"].to_list()
+        envelope = list(ENVELOPE - {"SE"})
+        self.envelope_at = tags.filter(pl.col("tag").is_in(envelope))["j"].to_list()
         return frame
 
     def transaction(self, segs: list[str], tx: Transaction) -> int:
@@ -180,32 +195,41 @@ class ColumnarRemittance835Reader:
         names = ["file_sha256", *(name for name, _ in schema)]
         return pa.Table.from_arrays(arrays, names=names)
 
-    def _body(self) -> pl.DataFrame:
-        """Segments from BPR's successor to SE's predecessor of every transaction, with their
-        transaction ``t``, claim (``claim_seq`` in the transaction, ``claim`` in the file) and
-        service line (``line_seq`` in the claim, ``line`` in the file)."""
+    def _body(self) -> Parts:
+        """Segments from BPR's successor to SE's predecessor of every transaction, by segment id,
+        each with its transaction ``t``, claim (``claim_seq`` in the transaction, ``claim`` in
+        the file) and service line (``line_seq`` in the claim, ``line`` in the file). The
+        frame is cut by segment id once: every later step works on its own segments only."""
         assert self.frame is not None
+        frame = self.frame
         starts = pl.Series([tx.st_index + 2 for tx, _ in self.txs], dtype=pl.UInt32)
         ends = pl.Series([se for _, se in self.txs], dtype=pl.Int64)
-        frame = self.frame.with_columns(
-            t=(starts.search_sorted(self.frame["j"], side="right").cast(pl.Int64) - 1)
+        t = starts.search_sorted(frame["j"], side="right").cast(pl.Int64) - 1
+        body = (t >= 0) & (frame["j"].cast(pl.Int64) < ends.gather(t.clip(lower_bound=0)))
+        frame = frame.with_columns(t=t, body=body)
+        tag_ok = pl.col("tag").str.contains(_TAG) & ~pl.col("tag").is_in(list(ENVELOPE))
+        _require(frame, ~pl.col("body") | tag_ok)
+        # running counts, not window functions: a segment's claim_seq is the CLPs up to it less
+        # those before its transaction, its line_seq the SVCs up to it less those up to its CLP
+        body_flag = frame["body"]
+        is_clp = (frame["tag"] == "CLP") & body_flag
+        clps = is_clp.cast(pl.Int32).cum_sum()
+        svcs = ((frame["tag"] == "SVC") & body_flag).cast(pl.Int32).cum_sum()
+        before_tx = clps.gather(starts.cast(pl.Int64) - 1)  # at each BPR (ST + 1)
+        claim_seq = clps - before_tx.gather(t.clip(lower_bound=0))
+        at_clp = svcs.filter(is_clp)
+        line_seq = (
+            (svcs - at_clp.gather((clps - 1).clip(lower_bound=0))) * (claim_seq > 0).cast(pl.Int32)
+            if at_clp.len()
+            else pl.zeros(frame.height, pl.Int32, eager=True)
         )
-        frame = frame.filter(pl.col("t") >= 0)
-        frame = frame.filter(pl.col("j").cast(pl.Int64) < ends.gather(frame["t"]))
-        _require(frame, pl.col("tag").str.contains(_TAG) & ~pl.col("tag").is_in(list(ENVELOPE)))
-        is_clp, is_svc = pl.col("tag") == "CLP", pl.col("tag") == "SVC"
         frame = frame.with_columns(
-            claim_seq=is_clp.cast(pl.Int32).cum_sum().over("t"),
-            claim=is_clp.cast(pl.Int32).cum_sum() - 1,
-            line=is_svc.cast(pl.Int32).cum_sum() - 1,
-        )
-        return frame.with_columns(
-            line_seq=is_svc.cast(pl.Int32).cum_sum().over("claim")
-            * (pl.col("claim_seq") > 0).cast(pl.Int32)
-        )
+            claim=clps - 1, line=svcs - 1, claim_seq=claim_seq, line_seq=line_seq
+        ).filter(pl.col("body"))
+        return Parts(frame)
 
-    def _claims(self, body: pl.DataFrame) -> tuple[dict[str, Any], list[int]]:
-        clp = body.filter(pl.col("tag") == "CLP")
+    def _claims(self, body: Parts) -> tuple[dict[str, Any], list[int]]:
+        clp = body["CLP"]
         _require(
             clp,
             (pl.col("n") >= 5)
@@ -230,7 +254,7 @@ class ColumnarRemittance835Reader:
             )
 
         start, end, received = last_date("232"), last_date("233"), last_date("050")
-        nm1 = body.filter((pl.col("tag") == "NM1") & (pl.col("claim_seq") > 0) & (pl.col("n") > 9))
+        nm1 = body["NM1"].filter((pl.col("claim_seq") > 0) & (pl.col("n") > 9))
         nm1 = nm1.select("claim", q=_el(1), e8=_el(8), v=_or_none(9))
         il = self._last_by(nm1.filter(pl.col("q") == "IL"), "claim", "v", claim_rows, pl.String())
         has_il = self._last_by(
@@ -258,9 +282,9 @@ class ColumnarRemittance835Reader:
         self._clp_paid = c.select("t", "paid")
         return columns, c["t"].to_list()
 
-    def _dtm(self, body: pl.DataFrame) -> pl.DataFrame:
+    def _dtm(self, body: Parts) -> pl.DataFrame:
         if self._dtm_frame is None:
-            dtm = body.filter(pl.col("tag") == "DTM")
+            dtm = body["DTM"]
             _require(dtm, pl.col("n") >= 3)
             dtm = dtm.select("t", "claim_seq", "claim", "line_seq", "line", q=_el(1), v=_el(2))
             self._dtm_frame = dtm.with_columns(d=_dates(dtm["v"]))
@@ -275,8 +299,8 @@ class ColumnarRemittance835Reader:
         out = pl.DataFrame({key: pl.int_range(0, rows, eager=True).cast(frame.schema[key])})
         return out.join(last, on=key, how="left", maintain_order="left")[value].cast(dtype)
 
-    def _lines(self, body: pl.DataFrame) -> dict[str, Any]:
-        svc = body.filter(pl.col("tag") == "SVC")
+    def _lines(self, body: Parts) -> dict[str, Any]:
+        svc = body["SVC"]
         comp = self.txs[0][0].delimiters.component
         svc = svc.with_columns(c=_el(1).str.split(comp), c6=_el(6).str.split(comp))
         first, second = pl.col("c").list.get(0), pl.col("c").list.get(1, null_on_oob=True)
@@ -310,7 +334,7 @@ class ColumnarRemittance835Reader:
         dos472 = self._last_by(dtm.filter(pl.col("q") == "472"), "line", "d", lines, pl.Date())
         dos150 = self._last_by(dtm.filter(pl.col("q") == "150"), "line", "d", lines, pl.Date())
         end = self._last_by(dtm.filter(pl.col("q") == "151"), "line", "d", lines, pl.Date())
-        ref = body.filter((pl.col("tag") == "REF") & in_line & (pl.col("n") > 2))
+        ref = body["REF"].filter(in_line & (pl.col("n") > 2))
         ref = ref.select("line", q=_el(1), v=_or_none(2)).filter(pl.col("q") == "6R")
         control = self._last_by(ref, "line", "v", lines, pl.String())
         claim_start = (
@@ -327,8 +351,8 @@ class ColumnarRemittance835Reader:
             "date_of_service_end": end, "line_control_number": control,
         }  # fmt: skip
 
-    def _adjustments(self, body: pl.DataFrame) -> dict[str, Any]:
-        cas = body.filter(pl.col("tag") == "CAS")
+    def _adjustments(self, body: Parts) -> dict[str, Any]:
+        cas = body["CAS"]
         _require(cas, (pl.col("claim_seq") > 0) & (_el(1) != ""))
         parts = []
         for k in _CAS_STARTS:
@@ -354,20 +378,18 @@ class ColumnarRemittance835Reader:
             ),
         }  # fmt: skip
 
-    def _payments(self, body: pl.DataFrame, claims: dict[str, Any]) -> None:
+    def _payments(self, body: Parts, claims: dict[str, Any]) -> None:
         """Payment headers and PLBs in Python (a handful of segments a transaction), by the
         reference's own methods; then every transaction's balance."""
-        header = body.filter(
-            pl.col("tag").is_in(_HEADER)
-            | (
-                (pl.col("claim_seq") == 0)
-                & (
-                    ((pl.col("tag") == "REF") & (_el(1) == "2U"))
-                    | ((pl.col("tag") == "DTM") & (_el(1) == "405"))
-                )
-            )
-        ).select("j", "t")
-        amt = body.filter(pl.col("tag") == "AMT")
+        before_claims = pl.col("claim_seq") == 0
+        header = pl.concat(
+            [
+                *(body[tag].select("j", "t") for tag in _HEADER),
+                body["REF"].filter(before_claims & (_el(1) == "2U")).select("j", "t"),
+                body["DTM"].filter(before_claims & (_el(1) == "405")).select("j", "t"),
+            ]
+        ).sort("j")
+        amt = body["AMT"]
         _require(amt, (pl.col("n") >= 3) & _amount_ok(_el(2)))
         paid = (
             self._clp_paid.with_columns(p=pl.col("paid").cast(pl.Decimal(18, 2)))
