@@ -22,6 +22,7 @@ from loading.x12.remittance_835 import Remittance835Reader
 from loading.x12.tokenizer import (
     Reader,
     Segments,
+    Walk,
     check_characters,
     decode,
     is_x12,
@@ -138,20 +139,56 @@ def _reader(kind: str, file_sha256: str) -> Reader:
     return Eligibility271Reader(file_sha256)
 
 
-def read_x12(data: bytes, file_name: str, file_sha256: str) -> X12Result:
+def _columnar(segs: Segments, file_sha256: str) -> tuple[Walk, dict[str, pa.Table]] | None:
+    """The walk and tables of an 835 read by column, or None when the file is not an 835 or
+    holds anything the columnar reader leaves to the per-segment one (which then reads it
+    again and is the reference for every check and message: remittance_835_columns.py)."""
+    # imported here: Polars only for the big files that are read by column
+    from loading.x12.remittance_835_columns import ColumnarRemittance835Reader, NotPlain
+
+    def make(kind: str) -> Reader:
+        if kind != "835":
+            raise NotPlain
+        return ColumnarRemittance835Reader(file_sha256)
+
+    try:
+        found = walk(segs, make)
+        return found, found.reader.tables()
+    except MemoryError:
+        raise
+    except Exception:  # NotPlain, or a problem: the per-segment reader finds and names it
+        return None
+
+
+# An 835 of at least this many segments is read by column: below it the columnar reader's fixed
+# cost (Polars frames, ~15 ms a file) outweighs what it saves (docs/decisions.md, "X12 by column").
+COLUMNAR_MIN_SEGMENTS = 50_000
+
+
+def read_x12(
+    data: bytes, file_name: str, file_sha256: str, *, columnar: bool | None = None
+) -> X12Result:
     """Read one X12 file (one or more interchanges, all of one kind) into staging tables.
 
     Promises: either every table of the file's kind, fully validated (envelope control numbers
     and counts, required segments, real dates, valid amounts, unique claim ids, balanced 835
-    payments), or an ``X12Error`` and nothing else, whatever the bytes.
+    payments), or an ``X12Error`` and nothing else, whatever the bytes. ``columnar=False``
+    reads an 835 with the per-segment reader only, ``True`` by column whatever its size (tests
+    compare the two); by default by column from ``COLUMNAR_MIN_SEGMENTS`` segments.
     """
     text = decode(data)
     segs: Segments | None = None
     try:
         segs = split(text)
         check_characters(segs)
-        found = walk(segs, lambda kind: _reader(kind, file_sha256))
-        tables = found.reader.tables()
+        if columnar is None:
+            columnar = len(segs.items) >= COLUMNAR_MIN_SEGMENTS
+        fast = _columnar(segs, file_sha256) if columnar else None
+        if fast is None:
+            found = walk(segs, lambda kind: _reader(kind, file_sha256))
+            tables = found.reader.tables()
+        else:
+            found, tables = fast
         parts = getattr(found.reader, "rejected", [])
         parts_loaded = getattr(found.reader, "parts_loaded", None)
         nothing_loaded = (

@@ -121,13 +121,18 @@ def split(text: str) -> Segments:
         if char not in delims and char in body:
             body = body.replace(char, "")
     term = delimiters.segment
+    # a one-character scan first: most files hold no tab, and the two-character scans cost more
     stripped = any(
-        (ws + term) in body or (term + ws) in body for ws in _WHITESPACE if ws not in delims
+        (ws + term) in body or (term + ws) in body
+        for ws in _WHITESPACE
+        if ws not in delims and ws in body
     )
     items = body.split(term)
     if stripped:
         strip_chars = "".join(c for c in _WHITESPACE if c not in delims)
         items = [item.strip(strip_chars) for item in items]
+    if items and not items[-1]:
+        items.pop()  # the text after the last terminator: the usual (only) empty piece
     if "" in items:
         items = [item for item in items if item]
     return Segments(text, start, delimiters, stripped, items, warnings)
@@ -140,9 +145,13 @@ def check_characters(segs: Segments) -> None:
     d = segs.delimiters
     delims = {d.element, d.repetition, d.component, d.segment}
     chars = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
-    control = re.compile("[" + "".join(re.escape(c) for c in chars if c not in delims) + "]")
-    if control.search(segs.text, segs.start) is None:
+    chars = [c for c in chars if c not in delims]
+    # whether there is one at all, on the UTF-8 bytes: deleting bytes is a C loop, ~3x faster
+    # than the regex over the text; no byte of a multi-byte UTF-8 character is below 0x80
+    raw = segs.text[segs.start :].encode("utf-8", "surrogatepass")
+    if len(raw.translate(None, "".join(chars).encode())) == len(raw):
         return
+    control = re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
     for index, item in enumerate(segs.items):
         found = control.search(item)
         if found:
