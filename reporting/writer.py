@@ -23,6 +23,7 @@ from reporting.json_report import to_json
 from reporting.queries import scoped_tables
 from reporting.rulebook import RuleBook
 from reporting.scope import Scope
+from reporting.work import names, work_by_action
 
 
 @dataclass
@@ -94,11 +95,14 @@ def _write_files(
     pseudonym_key: bytes | None,
 ) -> ReportPaths:
     paths = _paths_in(out_dir)
-    with scoped_tables(con, scope, as_of, rules.thresholds):
+    with scoped_tables(con, scope, as_of, rules.thresholds, rules.actions):
         summary = summary_from_tables(
-            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
-        )
+            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids,
+            actions=rules.action_names,
+        )  # fmt: skip
         details = details_from_tables(con, rules)
+        details.work = work_by_action(con, rules, summary["by_action"])
+        details.payer_names, details.provider_names = names(con)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
     write_text(paths.index_html, render_html(summary, details, rules.titles))
