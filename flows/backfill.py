@@ -166,7 +166,11 @@ def evaluate_months(
         summary=None,
         audit=None,
     )
-    counts = ", ".join(f"{month[:7]}: {count} findings" for month, count in findings.items())
+    from flows.summaries import PARTITION_COUNTS
+
+    counts = ", ".join(
+        f"{month[:7]}: {count} findings ({PARTITION_COUNTS})" for month, count in findings.items()
+    )
     return served_outcome(loaded, _completed(counts, result))
 
 
