@@ -370,7 +370,8 @@ def backfill(
 ) -> None:
     """Re-evaluate every claim with a date of service in [START, END] with today's rules and
     eligibility knowledge, month by month, and write the report folder
-    REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer)."""
+    REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer; an audit of --claims-file
+    writes its own folder, START_END[_PAYER]_claims-<12 hex of the claim list>/)."""
     from loading.ingest import InboxError, scan_inbox
     from reporting.audit import read_claim_ids
 
