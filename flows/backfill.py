@@ -167,10 +167,9 @@ def evaluate_months(
         summary=None,
         audit=None,
     )
-    from flows.summaries import PARTITION_COUNTS
-
     counts = ", ".join(
-        f"{month[:7]}: {count} findings ({PARTITION_COUNTS})" for month, count in findings.items()
+        f"{month[:7]}: {count} findings ({progress.PARTITION_COUNTS})"
+        for month, count in findings.items()
     )
     return served_outcome(loaded, _completed(counts, result))
 

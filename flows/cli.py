@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from cyclopts import App, Parameter
 
-from flows import settings, summaries
+from flows import settings
 from flows.summaries import echo, print_backfill, print_summary
 
 if TYPE_CHECKING:
@@ -451,7 +451,7 @@ def backfill(
     def show(event: progress.PartitionDone) -> None:
         echo(
             f"partition {event.month:%Y-%m} ({event.done}/{event.total}): "
-            f"{event.findings:,} findings ({summaries.PARTITION_COUNTS})"
+            f"{event.findings:,} findings ({progress.PARTITION_COUNTS})"
         )
 
     echo(f"backfill {start} to {end}" + (f", payer {payer}" if payer else "") + ", here")

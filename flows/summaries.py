@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flows.progress import PARTITION_COUNTS
 from warehouse.money import dollars
 
 if TYPE_CHECKING:
@@ -81,10 +82,6 @@ def print_totals(summary: dict) -> None:
         f"{dollars(totals['realized_recoupments'])}; {totals['flagged_lines']:,} of "
         f"{totals['claim_lines']:,} claim lines flagged (net paid {dollars(totals['net_paid'])})"
     )
-
-
-# What a backfill's partition lines count, beside the summary's scoped figures (issue 14).
-PARTITION_COUNTS = "every payer's lines of the month"
 
 
 def print_scope_counts(summary: dict) -> None:
