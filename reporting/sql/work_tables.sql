@@ -43,6 +43,9 @@ named AS (
            f.received_at
     FROM stg.claim_lines AS l LEFT JOIN ledger.files AS f USING (file_sha256)
     UNION ALL
+    SELECT c.rendering_npi, c.rendering_provider_name, 1, f.received_at
+    FROM stg.claims AS c LEFT JOIN ledger.files AS f USING (file_sha256)
+    UNION ALL
     SELECT c.billing_npi, c.billing_provider_name, 2, f.received_at
     FROM stg.claims AS c LEFT JOIN ledger.files AS f USING (file_sha256)
 )

@@ -10,6 +10,7 @@ import csv
 import json
 import re
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,72 @@ def test_837p_provider_names_come_from_nm1_85_and_82_never_a_member() -> None:
     staged = json.dumps([claims, lines], default=str)
     for member_name in ("DOE", "JANE", "ROE", "RICHARD", "MARY"):  # NM1*IL / NM1*QC
         assert member_name not in staged
+
+
+def test_names_prefer_payers_csv_then_the_835_and_the_latest_file(tmp_path: Path) -> None:
+    from tests.rulekit import RENDERING_NPI, new_kit
+
+    kit = new_kit()
+    kit.con.execute("INSERT INTO ref.payers VALUES ('P2', 'PAYERS CSV NAME', 18, false, 'test')")
+    # copies of one 90834 (same member, provider and day): billing.duplicate on the later-paid
+    kit.paid_line("C1", "90834", "100.00", payment_date=date(2024, 7, 1))
+    kit.paid_line("C2", "90834", "100.00", payment_date=date(2024, 7, 5))
+    kit.paid_line(
+        "C3", "90834", "90.00", payment_date=date(2024, 7, 1), payer_id="P2", member_id="M2"
+    )
+    kit.paid_line(
+        "C4", "90834", "90.00", payment_date=date(2024, 7, 9), payer_id="P2", member_id="M2"
+    )
+    kit.con.execute("UPDATE stg.claims SET payer_name = 'NAME IN THE 837P'")
+    kit.con.execute("UPDATE stg.remit_payments SET payer_name = 'NAME IN THE 835'")
+    kit.con.execute(  # the claims' NM1*82 (2310B); C4's file is the latest
+        "UPDATE stg.claims SET rendering_provider_name = CASE claim_id "
+        "WHEN 'C1' THEN 'SMITH, OLD' WHEN 'C4' THEN 'SMITH, ALEX' END"
+    )
+    kit.con.execute(
+        "UPDATE stg.claims SET billing_provider_name = 'MINDFUL GROUP' WHERE claim_id = 'C1'"
+    )
+    result = kit.run()
+    folder = tmp_path / "report"
+    paths = write_reports(
+        kit.con, folder, as_of=kit.as_of, scope=Scope.nightly(), skipped=result.skipped,
+        rules=report_rules(),
+    )  # fmt: skip
+    with (folder / "findings.csv").open(newline="") as handle:
+        rows = [
+            (
+                r["claim_id"],
+                r["rule"],
+                r["action"],
+                r["act_by"],
+                r["payer_name"],
+                r["provider_name"],
+            )
+            for r in csv.DictReader(handle)
+        ]
+    assert rows == [
+        # P1: no payers.csv row: the 835's name; 24 months (the default) after 2024-07-05
+        ("C2", "billing.duplicate", "void the claim", "2026-07-05", "NAME IN THE 835",
+         "SMITH, ALEX"),
+        # P2: payers.csv names it and looks back 18 months from 2024-07-09
+        ("C4", "billing.duplicate", "void the claim", "2026-01-09", "PAYERS CSV NAME",
+         "SMITH, ALEX"),
+    ]  # fmt: skip
+    assert paths.summary["by_action"]["void the claim"] == {
+        "findings": 2, "exposure": 190.0, "first_act_by": "2026-01-09"
+    }  # fmt: skip
+    html = (folder / "index.html").read_text()
+    assert f'{RENDERING_NPI}</span><br><span class="muted">SMITH, ALEX</span>' in html
+    with open_warehouse(tmp_path / "names.duckdb") as con:  # a warehouse of this version
+        columns = {
+            (table, column)
+            for table, column in con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE column_name LIKE '%provider_name'"
+            ).fetchall()
+        }
+    assert columns == {
+        ("claims", "billing_provider_name"),
+        ("claims", "rendering_provider_name"),
+        ("claim_lines", "rendering_provider_name"),
+    }
