@@ -91,7 +91,9 @@ class PendingPlanner:
         first = truth.claims[0]
         if not pr.GROUP_BY_NPI[first.billing_npi].sends_sessions:
             return
-        if any(c.payer_id != first.payer_id or c.member_id != first.member_id for c in truth.claims):
+        if any(
+            c.payer_id != first.payer_id or c.member_id != first.member_id for c in truth.claims
+        ):
             return
         latest = max(truth.responses, key=lambda r: r.check_date)
         if latest.payer_id != first.payer_id:
@@ -168,7 +170,9 @@ class PendingPlanner:
             at = datetime.combine(dos + timedelta(days=1), time(9, 30)) if signed else None
             return SessionRow(claim.billing_npi, claim.claim_id, None, minutes, at, None, None, dos)
 
-        def plant(cand: _Candidate | None, claim_rows: list[tuple[Claim, SessionRow | None]]) -> None:
+        def plant(
+            cand: _Candidate | None, claim_rows: list[tuple[Claim, SessionRow | None]]
+        ) -> None:
             if cand is None:
                 return
             plants.append(
@@ -212,7 +216,11 @@ class PendingPlanner:
         # a duplicate of a paid line, and a second timed code on a paid line's day
         def paid_line(x: _Candidate, codes: set[str], above: int = 0) -> LineFacts | None:
             return next(
-                (f for f in x.facts if f.code in codes and f.net > above and len(f.claim.lines) == 1),
+                (
+                    f
+                    for f in x.facts
+                    if f.code in codes and f.net > above and len(f.claim.lines) == 1
+                ),
                 None,
             )
 

@@ -158,8 +158,7 @@ def overlay(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         except duckdb.IOException as exc:
             if _lock_conflict(exc):
                 raise WarehouseLocked(
-                    f"the warehouse {db} is being written by another run: check again when it "
-                    "ends"
+                    f"the warehouse {db} is being written by another run: check again when it ends"
                 ) from exc
             raise
         yield con
@@ -256,9 +255,7 @@ def _build_overlay(
     con.execute("CREATE TABLE pending_lines AS SELECT * FROM pending_lines_arrow")
     con.execute("CREATE TABLE pending_claim_lines AS " + _pending_claim_lines_sql())
     # sessions: the warehouse's feed plus the pending notes given with --sessions (newer)
-    con.execute(
-        "CREATE TABLE pending_sessions AS SELECT * FROM wh.stg.sessions WHERE FALSE"
-    )
+    con.execute("CREATE TABLE pending_sessions AS SELECT * FROM wh.stg.sessions WHERE FALSE")
     if sessions is not None:
         con.register("pending_sessions_arrow", sessions["stg.sessions"])
         con.execute("INSERT INTO pending_sessions BY NAME SELECT * FROM pending_sessions_arrow")

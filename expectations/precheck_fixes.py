@@ -117,8 +117,7 @@ def _duplicate(e: Mapping[str, Any], line: PendingLine) -> tuple[str, str]:
     paid = e.get("kept_first_payment_date")
     when = f", paid {paid}" if paid else ""
     return (
-        f"already billed on claim {e.get('kept_claim_id')} line {e.get('kept_line_number')}"
-        f"{when}",
+        f"already billed on claim {e.get('kept_claim_id')} line {e.get('kept_line_number')}{when}",
         "do not send: it is a duplicate (send a replacement, frequency 7, to correct the first)",
     )
 
@@ -187,4 +186,3 @@ def describe(rule_id: str, evidence: Mapping[str, Any], line: PendingLine) -> tu
     rule = next((r for r in active_rules() if r.id == rule_id), None)
     problem = rule.explain(evidence) if rule is not None else rule_id
     return problem, "review the claim before sending"
-
