@@ -137,9 +137,10 @@ def generate(
 
     ``rules`` are the rule ids the manifest accounts for (the caller hands over
     ``expectations.catalog.RULE_IDS``: ids only, the key is computed independently of the rule
-    queries). With ``pending``, also the unsent claims of ``demo.pending`` under that folder (the
-    inbox and manifest stay byte for byte what they are without it). Returns the manifest. Deterministic for (seed, claims, as_of). Raises PlantMismatch
-    when the independent evaluation of the rules disagrees with the planted problems.
+    queries). With ``pending``, also the unsent claims of ``demo.pending`` under that folder
+    (the inbox and manifest stay byte for byte what they are without it). Returns the manifest.
+    Deterministic for (seed, claims, as_of). Raises PlantMismatch when the independent
+    evaluation of the rules disagrees with the planted problems.
     """
     out = Path(out)
     _refuse_real_inbox(out)

@@ -232,12 +232,15 @@ class PendingPlanner:
                 continue
             prior = paid_line(cand, codes, floor)
             assert prior is not None
-            if kind == "duplicate":
-                c = new_claim(cand, prior.dos, [(prior.code, 1)], pos=prior.place_of_service,
-                              modifiers=prior.modifiers, rendering=prior.claim.rendering_npi)  # fmt: skip
-            else:
-                c = new_claim(cand, prior.dos, [("90832", 1)], pos=prior.place_of_service,
-                              modifiers=prior.modifiers, rendering=prior.claim.rendering_npi)  # fmt: skip
+            code = prior.code if kind == "duplicate" else "90832"
+            c = new_claim(
+                cand,
+                prior.dos,
+                [(code, 1)],
+                pos=prior.place_of_service,
+                modifiers=prior.modifiers,
+                rendering=prior.claim.rendering_npi,
+            )
             plant(cand, [(c, note(c, 55 if prior.code == "90837" else 45))])
         # clean claims: a 50-minute 90834 with a note signed the next day
         clean: list[Claim] = []

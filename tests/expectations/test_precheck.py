@@ -14,9 +14,8 @@ from demo.generator import generate
 from expectations.catalog import RULE_IDS, run_rules
 from flows.cli import main
 from marts.build import build_models
-from warehouse.connection import open_warehouse
-
 from tests.conftest import DEMO_AS_OF, DEMO_CLAIMS, DemoWarehouse
+from warehouse.connection import open_warehouse
 
 
 @pytest.fixture(scope="module")
