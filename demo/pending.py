@@ -22,6 +22,7 @@ import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 from demo import practice as pr
@@ -227,7 +228,10 @@ class PendingPlanner:
         for kind in ("duplicate", "second timed code"):
             codes = {"90834", "90837"}
             floor = pr.CHARGES["90832"] if kind != "duplicate" else 0
-            cand = pick(self.active, lambda x, c=codes, f=floor: paid_line(x, c, f) is not None)
+            has_line: Callable[[_Candidate], bool] = partial(
+                _has_paid_line, paid_line, codes, floor
+            )
+            cand = pick(self.active, has_line)
             if cand is None:
                 continue
             prior = paid_line(cand, codes, floor)
@@ -346,6 +350,15 @@ class PendingPlanner:
             stamp=datetime.combine(self.as_of, time(18, 0)),
         )
         _write(path, segments, line_breaks=True)
+
+
+def _has_paid_line(
+    paid_line: Callable[[_Candidate, set[str], int], LineFacts | None],
+    codes: set[str],
+    floor: int,
+    cand: _Candidate,
+) -> bool:
+    return paid_line(cand, codes, floor) is not None
 
 
 def _paid_in_full(claim: Claim, as_of: date) -> RemitClaim:
