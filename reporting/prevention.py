@@ -50,16 +50,24 @@ REVERIFY_COLUMNS = (
 )
 
 # the rules whose findings a note can still cure; every other rule's cannot
-CURABLE = ("documentation.note_missing", "documentation.time_missing", "documentation.late_signature")
+CURABLE = (
+    "documentation.note_missing",
+    "documentation.time_missing",
+    "documentation.late_signature",
+)
 WHAT_TO_DO = {
-    "documentation.note_missing": "sign the note (or write it, if it is missing)",
+    "documentation.note_missing": "sign the note, or write it if it is missing",
     "documentation.time_missing": "add the session's start and end times to the note",
     "documentation.late_signature": "keep a dated late-entry explanation with the note",
     "coding.time_unsupported": "send a corrected claim with the code the minutes support",
     "coding.multiple_timed_codes": "send a corrected claim with one code for the day's minutes",
     "coding.units_over_limit": "send a corrected claim with one unit",
-    "coding.addon_without_primary": "send a corrected claim with the primary service, or void the add-on",
-    "coding.high_level_outlier": "review your 90837 sessions: the note must show 53 minutes or more",
+    "coding.addon_without_primary": (
+        "send a corrected claim with the primary service, or void the add-on"
+    ),
+    "coding.high_level_outlier": (
+        "review your 90837 sessions: the note must show 53 minutes or more"
+    ),
     "necessity.no_step_down": "document why the 60-minute session is still needed",
     "telehealth.modifier_missing": "send a corrected claim with the telehealth modifier (95)",
     "coverage.lapsed": "tell the billing lead: the payer will ask for this payment back",
@@ -155,7 +163,9 @@ def reverify_rows(
             reasons.append(f"last checked {r['check_date']}, {days} days ago (over {limit})")
         if r["inactive"]:
             ended = r["inactive_end"] or r["check_date"]
-            reasons.append(f"termination: the 271 of {r['check_date']} shows coverage ended {ended}")
+            reasons.append(
+                f"termination: the 271 of {r['check_date']} shows coverage ended {ended}"
+            )
         elif r["active_end"] is not None and r["active_end"] <= as_of + timedelta(days=recent):
             reasons.append(
                 f"termination: the 271 of {r['check_date']} ends coverage {r['active_end']}"
@@ -165,7 +175,9 @@ def reverify_rows(
             and r["newest_payer"] != r["payer_id"]
             and (r["check_date"] is None or r["newest_check"] > r["check_date"])
         ):
-            reasons.append(f"new payer: the latest 271 ({r['newest_check']}) is from {r['newest_payer']}")
+            reasons.append(
+                f"new payer: the latest 271 ({r['newest_check']}) is from {r['newest_payer']}"
+            )
         if r["plan"] and r["previous_plan"] and r["plan"] != r["previous_plan"]:
             reasons.append(f"plan change: {r['previous_plan']} -> {r['plan']}")
         if not reasons:
