@@ -251,8 +251,11 @@ def _build_overlay(
     con.execute((MODELS_DIR / "macros.sql").read_text())
     con.register("pending_claims_arrow", tables["stg.claims"])
     con.register("pending_lines_arrow", tables["stg.claim_lines"])
-    con.execute("CREATE TABLE pending_claims AS SELECT * FROM pending_claims_arrow")
-    con.execute("CREATE TABLE pending_lines AS SELECT * FROM pending_lines_arrow")
+    # the warehouse's staging columns (a CSV file has no claim_seq, for one)
+    for table, source in (("claims", "pending_claims_arrow"), ("lines", "pending_lines_arrow")):
+        stg = "claims" if table == "claims" else "claim_lines"
+        con.execute(f"CREATE TABLE pending_{table} AS SELECT * FROM wh.stg.{stg} WHERE FALSE")
+        con.execute(f"INSERT INTO pending_{table} BY NAME SELECT * FROM {source}")
     con.execute("CREATE TABLE pending_claim_lines AS " + _pending_claim_lines_sql())
     # sessions: the warehouse's feed plus the pending notes given with --sessions (newer)
     con.execute("CREATE TABLE pending_sessions AS SELECT * FROM wh.stg.sessions WHERE FALSE")
