@@ -8,14 +8,18 @@ sentence with "review the claim before sending".
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from expectations.words import codes, number
 
-if TYPE_CHECKING:
-    from expectations.precheck import PendingLine
 
-Describe = Callable[[Mapping[str, Any], "PendingLine"], tuple[str, str]]
+class PendingLine(Protocol):
+    """What the words read of a pending line (``expectations.precheck.PendingLine``)."""
+
+    rendering_npi: str | None
+
+
+Describe = Callable[[Mapping[str, Any], PendingLine], tuple[str, str]]
 
 
 def _lapsed(e: Mapping[str, Any], line: PendingLine) -> tuple[str, str]:
