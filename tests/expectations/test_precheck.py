@@ -196,3 +196,25 @@ def test_check_starts_no_prefect(batch) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.stdout.splitlines()[-1] == "0 False False", done.stderr
+
+
+def test_a_claims_csv_is_checked_like_an_837(batch, capsys, tmp_path: Path) -> None:
+    """The README's claims CSV: a copy of a paid 90837 (duplicate) with no note for it."""
+    with open_warehouse(batch["db"], read_only=True) as con:
+        member, payer, billing, rendering, pos = con.execute(
+            "SELECT member_id, payer_id, billing_npi, rendering_npi, place_of_service "
+            "FROM mart.claim_lines WHERE claim_id = 'PCN00000138' AND line_number = 1"
+        ).fetchone()
+    pending = tmp_path / "pending.csv"
+    pending.write_text(
+        "claim_id,line_number,member_id,payer_id,billing_npi,rendering_npi,date_of_service,"
+        "procedure_code,modifiers,units,charge,place_of_service\n"
+        f"CSV0001,1,{member},{payer},{billing},{rendering},2026-09-06,90837,GT,1,227.00,{pos}\n"
+    )
+    code, out, err = _check(capsys, str(pending), "--db", str(batch["db"]), "--format", "json")
+    assert code == 1, err
+    (line,) = json.loads(out)["lines"]
+    assert [(r["rule"], r["at_stake"], r["problem"]) for r in line["risks"]] == [
+        ("documentation.note_missing", 227.0, "no note for this session"),
+        ("billing.duplicate", 227.0, "already billed on claim PCN00000138 line 1, paid 2026-09-29"),
+    ]
