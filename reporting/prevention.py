@@ -226,7 +226,7 @@ SELECT f.rendering_npi, f.claim_id, f.line_number, f.date_of_service, f.code, f.
 FROM mart.findings AS f
 JOIN mart.line_exposure AS l USING (claim_key, line_number)
 WHERE NOT f.time_barred AND NOT l.time_barred AND f.rendering_npi IS NOT NULL
-ORDER BY f.rendering_npi, f.date_of_service, f.claim_id, f.line_number, f.rule
+ORDER BY f.rendering_npi, f.date_of_service, f.claim_id, f.claim_key, f.line_number, f.rule
 """
 
 
