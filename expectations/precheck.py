@@ -119,10 +119,14 @@ def read_pending(path: Path) -> dict[str, Any]:
     try:
         _fmt, tables, parts = read_file("claims", path, data, "pending:" + _sha256(data)[:16])
     except (X12Error, feeds.FeedError, StructuralError) as exc:
-        raise BadInput(f"{path}: {exc}") from exc
+        raise BadInput(_named(path, str(exc))) from exc
     if parts.rejected:
         sentence = parts.sentence(str(path)) or f"{path}: claims rejected"
-        raise BadInput(sentence)
+        raise BadInput(
+            sentence.replace("were not loaded", "cannot be checked").replace(
+                "was not loaded", "cannot be checked"
+            )
+        )
     if not tables["stg.claim_lines"].num_rows:
         raise BadInput(f"{path}: holds no claim line")
     return tables
@@ -139,8 +143,15 @@ def read_pending_sessions(path: Path) -> dict[str, Any]:
     try:
         _fmt, tables, _parts = read_file("sessions", path, data, "pending:" + _sha256(data)[:16])
     except feeds.FeedError as exc:
-        raise BadInput(f"{path}: {exc}") from exc
+        raise BadInput(_named(path, str(exc))) from exc
     return tables
+
+
+def _named(path: Path, message: str) -> str:
+    """The reader's message, naming the file by the path given (readers name it by its name)."""
+    if message.startswith(path.name + ":"):
+        return str(path) + message[len(path.name) :]
+    return f"{path}: {message}"
 
 
 @contextmanager

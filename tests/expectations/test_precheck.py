@@ -176,6 +176,19 @@ def test_bad_input_exits_2_naming_the_file(batch, capsys, tmp_path: Path) -> Non
     assert code == 2
     assert out == ""
     assert err.startswith(f"recoup: {bad}:") and "pending.csv" in err
+    late = tmp_path / "late.837"  # a date of service after the file's creation date
+    late.write_text(
+        (batch["pending"] / "claims.837")
+        .read_text()
+        .replace("DTP*472*D8*20261113", "DTP*472*D8*20271113")
+    )
+    code, out, err = _check(capsys, str(late), "--db", str(batch["db"]))
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        f"recoup: 1 of 11 claims in {late} cannot be checked: CLM01 PND0000001 (segment DTP, "
+        "line 142, col 1: date of service 2027-11-13 is after the file's creation date (BHT04) "
+        "2026-11-15)"
+    )
     missing = tmp_path / "nothing.837"
     code, _, err = _check(capsys, str(missing), "--db", str(batch["db"]))
     assert (code, err.strip()) == (2, f"recoup: {missing}: no such file")
