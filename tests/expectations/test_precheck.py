@@ -33,7 +33,7 @@ def batch(demo_warehouse: DemoWarehouse, tmp_path_factory: pytest.TempPathFactor
         run_rules(con, DEMO_AS_OF)
     with (pending / "answer_key.csv").open() as handle:
         key = list(csv.DictReader(handle))
-    return {"db": db, "pending": pending, "key": key}
+    return {"db": db, "pending": pending, "key": key, "inbox": root / "inbox"}
 
 
 def _check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -44,6 +44,16 @@ def _check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_pending_batch_leaves_the_demo_inbox_unchanged(batch, demo_warehouse) -> None:
+    def tree(root: Path) -> dict[str, str]:
+        return {p.relative_to(root).as_posix(): _digest(p) for p in root.rglob("*") if p.is_file()}
+
+    assert tree(batch["inbox"]) == tree(demo_warehouse.inbox)
+    assert sorted(p.name for p in batch["pending"].iterdir()) == [
+        "answer_key.csv", "claims.837", "clean.837", "sessions.csv",
+    ]  # fmt: skip
 
 
 def test_the_key_plants_every_risk_kind(batch) -> None:
