@@ -98,8 +98,8 @@ plans AS (
     SELECT b.file_sha256, b.response_id,
            array_to_string(list_sort(list(DISTINCT concat_ws(' ', b.insurance_type,
                                                              b.plan_description))
-               FILTER (WHERE b.coverage_status IS NOT NULL AND (b.insurance_type IS NOT NULL
-                       OR b.plan_description IS NOT NULL))), '; ') AS plan,
+               FILTER (WHERE b.insurance_type IS NOT NULL OR b.plan_description IS NOT NULL)),
+               '; ') AS plan,
            bool_or(b.coverage_status = 'inactive') AS inactive,
            min(b.coverage_end) FILTER (WHERE b.coverage_status = 'active') AS active_end,
            max(b.coverage_end) FILTER (WHERE b.coverage_status = 'inactive') AS inactive_end

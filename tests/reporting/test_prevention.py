@@ -187,3 +187,51 @@ def test_main_report_counts_and_links_the_pages(report) -> None:
     )
     # index.html stays free of member ids: reverify.csv carries them
     assert "BSX423886853" not in html
+
+
+def _response(con, sha: str, rid: str, member: str, payer: str, check: str, *benefits) -> None:
+    con.execute(
+        "INSERT INTO stg.eligibility_responses (file_sha256, response_id, check_date, payer_id, "
+        "member_id, is_dependent) VALUES (?, ?, ?, ?, ?, FALSE)",
+        [sha, rid, check, payer, member],
+    )
+    for seq, (code, status, kind, plan, begin, end) in enumerate(benefits, start=1):
+        con.execute(
+            "INSERT INTO stg.eligibility_benefits (file_sha256, response_id, benefit_seq, "
+            "eligibility_code, coverage_status, insurance_type, plan_description, coverage_begin, "
+            "coverage_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sha, rid, seq, code, status, kind, plan, begin, end],
+        )
+
+
+def test_changes_in_the_latest_271_are_listed(
+    demo_warehouse: DemoWarehouse, tmp_path: Path
+) -> None:
+    """A termination, a plan change and a new payer, each on a 271 newer than the demo's."""
+    db = demo_warehouse.copy_to(tmp_path)
+    with open_warehouse(db) as con:
+        con.execute("BEGIN TRANSACTION")
+        # BSX360989298 (BSTAR, checked 2026-11-14): coverage ended 2026-11-14
+        _response(con, "t", "t:1", "BSX360989298", "BSTAR", "2026-11-15",
+                  ("6", "inactive", None, None, None, "2026-11-14"),
+                  ("B", None, "PR", "GOLD PPO", None, None))  # fmt: skip
+        # BSX711943430 (BSTAR, GOLD PPO on 2026-11-02): now SILVER HMO
+        _response(con, "t", "t:2", "BSX711943430", "BSTAR", "2026-11-10",
+                  ("1", "active", None, None, "2024-02-26", None),
+                  ("B", None, "HM", "SILVER HMO", None, None))  # fmt: skip
+        # 1EG460353210 (MCRDM, stale): a newer answer from another payer
+        _response(con, "t", "t:3", "1EG460353210", "KEYMU", "2026-11-12",
+                  ("1", "active", None, None, "2026-11-01", None))  # fmt: skip
+        con.execute("COMMIT")
+        build_models(con, DEMO_AS_OF)
+        rows = reverify_rows(con, DEMO_AS_OF, {})
+    assert [(r["member_id"], r["payer_id"], r["at_stake"], r["reasons"]) for r in rows] == [
+        ("BSX360989298", "BSTAR", Decimal("1375.00"),
+         "termination: the 271 of 2026-11-15 shows coverage ended 2026-11-14"),
+        ("BSX711943430", "BSTAR", Decimal("794.00"), "plan change: PR GOLD PPO -> HM SILVER HMO"),
+        ("BSX423886853", "BSTAR", Decimal("227.00"),
+         "last checked 2026-10-06, 40 days ago (over 30)"),
+        ("1EG460353210", "MCRDM", Decimal("227.00"),
+         "last checked 2026-10-02, 44 days ago (over 30); "
+         "new payer: the latest 271 (2026-11-12) is from KEYMU"),
+    ]  # fmt: skip
