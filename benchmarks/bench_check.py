@@ -128,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check in-process:  {best_in:.2f} s  ({best_in / baseline:.2f}x the rules run)")
         print(f"check fresh process: {best_fresh:.2f} s  ({best_fresh / baseline:.2f}x)")
         print(f"warehouse unchanged by the check: {unchanged}")
+        if args.keep:
+            print(f"kept: {db} and {pending}")
         return 0 if unchanged else 1
     finally:
         if not args.keep:
