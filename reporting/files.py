@@ -26,6 +26,8 @@ REPORT_FILES = frozenset(
         "audit.json",
         "audit.csv",
         "audit.html",
+        "reverify.csv",  # nightly: reporting/prevention.py
+        "providers",  # nightly: one fix-list page per rendering provider
     }
 )
 

@@ -105,7 +105,14 @@ def _write_files(
         details.payer_names, details.provider_names = names(con)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
-    write_text(paths.index_html, render_html(summary, details, rules.titles))
+    prevention = None
+    if scope.kind == "nightly":  # reverify.csv and providers/ (reporting/prevention.py)
+        from reporting.prevention import write_prevention
+
+        prevention = write_prevention(
+            con, out_dir, as_of=as_of, thresholds=rules.thresholds, pseudonym_key=pseudonym_key
+        )
+    write_text(paths.index_html, render_html(summary, details, rules.titles, prevention))
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary
     paths.top_lines = details.top_lines

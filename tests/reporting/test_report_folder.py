@@ -20,6 +20,8 @@ from tests.reporting.test_reports import AS_OF, JUNE, build_scenario
 from tests.rulekit import Kit, new_kit
 
 REPORT = ["exposure.json", "findings.csv", "findings.parquet", "index.html"]
+# a nightly adds the re-verification list and one page per rendering provider with findings
+NIGHTLY = [*REPORT, "providers/2222222222.html", "providers/3333333333.html", "reverify.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,12 @@ def _write(scenario: tuple[Kit, RulesResult], folder: Path, scope: Scope) -> Non
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {entry.name: entry.read_bytes() for entry in sorted(folder.iterdir())}
+    """Every file of the folder, subfolders included (a nightly's providers/), by relative path."""
+    return {
+        entry.relative_to(folder).as_posix(): entry.read_bytes()
+        for entry in sorted(folder.rglob("*"))
+        if entry.is_file()
+    }
 
 
 def _dead_pid() -> int:
@@ -93,7 +100,7 @@ def test_leftovers_of_killed_runs_are_removed_at_the_next_write(
     running = tmp_path / f".{AS_OF.isoformat()}.tmp-{os.getppid()}"  # another run, still writing
     running.mkdir()
     _write(scenario, folder, Scope.nightly())
-    assert list(_files(folder)) == REPORT
+    assert list(_files(folder)) == NIGHTLY
     assert sorted(entry.name for entry in tmp_path.iterdir()) == sorted([folder.name, running.name])
 
 

@@ -380,6 +380,8 @@ def test_findings_csv_and_parquet_rows(scenario: tuple[Kit, RulesResult], tmp_pa
         "findings.csv",
         "findings.parquet",
         "index.html",
+        "providers",  # a nightly's clinician pages and re-verification list
+        "reverify.csv",
     ]
 
 
