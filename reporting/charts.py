@@ -324,3 +324,34 @@ def share_strip(shares: Sequence[dict[str, Any]], stats: PeerStats) -> str:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         figure.legend(loc="outside lower center", ncol=3, frameon=False, fontsize=8)
         return _svg(figure, "share-90837")
+
+
+def open_exposure_trend(nights: Sequence[tuple[Any, Any]]) -> str:
+    """Open exposure of each stored nightly run (as-of date, dollars), oldest first, this night
+    last: the trend the "Since last night" section shows."""
+    with rc_context(_STYLE):
+        figure = Figure(figsize=(6.4, 2.4), layout="constrained")
+        ax = figure.subplots()
+        ax.set_title("Open exposure, night by night")
+        if not nights:
+            _empty(ax, "no nightly run stored yet")
+            return _svg(figure, "open-exposure-trend")
+        positions = list(range(len(nights)))
+        values = [float(value) for _, value in nights]
+        ax.plot(positions, values, color=OPEN, marker="o", linewidth=1.6, markersize=4)
+        step = max(1, len(nights) // 10)
+        labels = [str(night) for night, _ in nights]
+        ax.set_xticks(positions[::step], labels[::step], rotation=30, ha="right")
+        ax.set_xlim(-0.5, len(nights) - 0.5)
+        ax.set_ylim(0, max(values, default=0) * 1.15 or 1)
+        ax.yaxis.set_major_formatter(FuncFormatter(_dollars))
+        ax.annotate(
+            f"${values[-1]:,.2f}",
+            (positions[-1], values[-1]),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            color=INK,
+        )
+        return _svg(figure, "open-exposure-trend")

@@ -26,6 +26,7 @@ REPORT_FILES = frozenset(
         "audit.json",
         "audit.csv",
         "audit.html",
+        "changes.csv",  # a nightly's changes since the previous stored night (reporting/changes.py)
     }
 )
 

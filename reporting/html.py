@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from reporting.changes import NightChanges
 from reporting.exposure import ReportDetails
 from warehouse.money import dollars
 
@@ -41,9 +42,16 @@ def environment(folder: Path = TEMPLATES) -> Environment:
     return env
 
 
-def render_html(summary: dict[str, Any], details: ReportDetails, titles: Mapping[str, str]) -> str:
+def render_html(
+    summary: dict[str, Any],
+    details: ReportDetails,
+    titles: Mapping[str, str],
+    *,
+    night: NightChanges | None = None,
+) -> str:
     """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
-    rules (``RuleBook.titles``)."""
+    rules (``RuleBook.titles``); ``night``: a nightly's changes since the previous stored night
+    (the "Since last night" section at the top)."""
     from reporting import charts  # Matplotlib loads only when a page is drawn
 
     shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
@@ -76,6 +84,8 @@ def render_html(summary: dict[str, Any], details: ReportDetails, titles: Mapping
         if details.peer_stats
         else "",
     }
+    if night is not None:
+        chart_svgs["trend"] = charts.open_exposure_trend(night.trend)
     template = environment().get_template("index.html.j2")
     return template.render(
         summary=summary,
@@ -87,4 +97,21 @@ def render_html(summary: dict[str, Any], details: ReportDetails, titles: Mapping
         shares_by_npi=shares_by_npi,
         peer_stats=details.peer_stats,
         charts={name: Markup(svg) for name, svg in chart_svgs.items()},
+        night=night,
+        since=None if night is None else since_view(night),
     )
+
+
+def since_view(night: NightChanges) -> dict[str, Any]:
+    """The "Since last night" section's figures: counts and dollars per kind and reason."""
+    from reporting.changes import REASON_WORDS
+
+    tally = night.tally()
+    return {
+        "tally": tally,
+        "reasons": [
+            {"reason": reason, "words": words, **tally[reason]}
+            for reason, words in REASON_WORDS.items()
+            if tally[reason]["count"]
+        ],
+    }

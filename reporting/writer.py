@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from reporting.changes import NightChanges, compare, write_changes_csv
 from reporting.exposure import details_from_tables, summary_from_tables
 from reporting.extracts import write_findings_csv, write_findings_parquet
 from reporting.files import replacing_folder, write_text
@@ -35,6 +37,8 @@ class ReportPaths:
     findings_parquet: Path
     index_html: Path
     summary: dict[str, Any] = field(repr=False, default_factory=dict)
+    # a nightly's comparison with the previous stored night (changes.csv; None for a backfill)
+    night: NightChanges | None = field(repr=False, default=None)
     top_lines: list[dict[str, Any]] = field(repr=False, default_factory=list)
     audit: dict[str, Any] | None = field(repr=False, default=None)
 
@@ -70,6 +74,7 @@ def write_reports(
             paths.audit = write_audit(con, staging, scope=scope, as_of=as_of, rules=rules).audit
     written = _paths_in(out_dir)
     written.summary, written.top_lines, written.audit = paths.summary, paths.top_lines, paths.audit
+    written.night = paths.night
     return written
 
 
@@ -99,10 +104,16 @@ def _write_files(
             con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
         )
         details = details_from_tables(con, rules)
+        night = None
+        if scope.kind == "nightly":  # since last night: changes.csv and the top of the page
+            open_now = Decimal(str(summary["totals"]["open_exposure"])).quantize(Decimal("0.01"))
+            night = compare(con, as_of, open_now)
+            write_changes_csv(out_dir / "changes.csv", night)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
-    write_text(paths.index_html, render_html(summary, details, rules.titles))
+    write_text(paths.index_html, render_html(summary, details, rules.titles, night=night))
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary
     paths.top_lines = details.top_lines
+    paths.night = night
     return paths
