@@ -17,20 +17,18 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from marts.templating import SqlValue, render_sql
+from marts.templating import SqlValue
+from reporting import sqlfiles
 from reporting.cells import escape_cell
 from reporting.files import write_text
-from reporting.queries import SQL_DIR
 
 KINDS = ("new", "grown", "shrunk", "resolved")
 REASONS = ("paid back", "corrected", "time-barred", "no longer flagged")
@@ -43,21 +41,16 @@ REASON_WORDS = {
     "time-barred": "time-barred: the payment is now past the payer's look-back",
     "no longer flagged": "no longer flagged: the rule no longer fires on the current data",
 }
-_NAME = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
 
 
-@cache
 def _queries() -> dict[str, str]:
-    parts = _NAME.split((SQL_DIR / "changes.sql").read_text())
-    return {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
+    return sqlfiles.blocks("changes.sql")
 
 
 def _rows(
     con: duckdb.DuckDBPyConnection, name: str, params: dict[str, SqlValue]
 ) -> list[dict[str, Any]]:
-    result = con.execute(render_sql(_queries()[name], params))
-    columns = [column[0] for column in result.description or []]
-    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+    return sqlfiles.run(con, "changes.sql", name, params)
 
 
 @dataclass(frozen=True)

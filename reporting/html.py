@@ -48,6 +48,7 @@ def render_html(
     titles: Mapping[str, str],
     *,
     night: NightChanges | None = None,
+    data_docs: str | None = None,
 ) -> str:
     """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
     rules (``RuleBook.titles``); ``night``: a nightly's changes since the previous stored night
@@ -76,7 +77,7 @@ def render_html(
         for rule, body in sorted(summary["by_rule"].items())
     ]
     chart_svgs = {
-        "by_rule": charts.exposure_by_rule(summary["by_rule"]),
+        "by_rule": charts.exposure_by_rule(summary["by_rule"], titles),
         "by_payer": charts.exposure_by_payer(summary["by_payer"]),
         "by_provider": charts.exposure_by_provider(summary["by_rendering_npi"]),
         "by_month": charts.exposure_by_month(summary["by_service_month"]),
@@ -98,8 +99,18 @@ def render_html(
         peer_stats=details.peer_stats,
         charts={name: Markup(svg) for name, svg in chart_svgs.items()},
         night=night,
+        anchor_id=charts.anchor_id,
+        data_docs=data_docs,
+        data_docs_results=None if data_docs is None else data_docs_results(data_docs),
         since=None if night is None else since_view(night),
     )
+
+
+def data_docs_results(index: str) -> str:
+    """Where GX keeps the validation results (JSON), beside ``index`` (a Data Docs
+    ``.../uncommitted/data_docs/local_site/index.html``)."""
+    marker = "data_docs/local_site/index.html"
+    return index[: -len(marker)] + "validations/" if index.endswith(marker) else index
 
 
 def since_view(night: NightChanges) -> dict[str, Any]:

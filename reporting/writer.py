@@ -8,6 +8,7 @@ previous folder or the whole new one, never a mix of runs nor a folder without i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 import duckdb
 
 from reporting.changes import NightChanges, compare, write_changes_csv
+from reporting.evidence import add_evidence
 from reporting.exposure import details_from_tables, summary_from_tables
 from reporting.extracts import write_findings_csv, write_findings_parquet
 from reporting.files import replacing_folder, write_text
@@ -53,6 +55,7 @@ def write_reports(
     rules: RuleBook,
     pseudonym_key: bytes | None = None,
     audit: bool = False,
+    data_docs: Path | None = None,
 ) -> ReportPaths:
     """Write the four report files of ``scope`` (and with ``audit``, the audit files of its
     ``claim_ids``, ``reporting.audit``) as the folder ``out_dir``, replacing it whole; with
@@ -67,6 +70,7 @@ def write_reports(
         paths = _write_files(
             con, staging, as_of=as_of, scope=scope, skipped=skipped, rules=rules,
             pseudonym_key=pseudonym_key,
+            data_docs=None if data_docs is None else os.path.relpath(data_docs, out_dir),
         )  # fmt: skip
         if audit:
             from reporting.audit import write_audit
@@ -97,6 +101,7 @@ def _write_files(
     skipped: dict[str, str],
     rules: RuleBook,
     pseudonym_key: bytes | None,
+    data_docs: str | None = None,
 ) -> ReportPaths:
     paths = _paths_in(out_dir)
     with scoped_tables(con, scope, as_of, rules.thresholds):
@@ -104,6 +109,7 @@ def _write_files(
             con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
         )
         details = details_from_tables(con, rules)
+        add_evidence(con, details.top_lines)  # the page's evidence blocks (issue 14, item 3)
         night = None
         if scope.kind == "nightly":  # since last night: changes.csv and the top of the page
             open_now = Decimal(str(summary["totals"]["open_exposure"])).quantize(Decimal("0.01"))
@@ -111,7 +117,9 @@ def _write_files(
             write_changes_csv(out_dir / "changes.csv", night)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
-    write_text(paths.index_html, render_html(summary, details, rules.titles, night=night))
+    write_text(paths.index_html, render_html(
+        summary, details, rules.titles, night=night, data_docs=data_docs
+    ))
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary
     paths.top_lines = details.top_lines
