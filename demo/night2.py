@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from demo import practice as pr
-from demo.answer_key import Finding, LineFacts, evaluate_client, line_facts, time_barred
+from demo.answer_key import Finding, LineFacts, evaluate_client, time_barred
 from demo.context import Context
 from demo.records import ClientTruth, RemitClaim, RemitLine, SessionRow
 from demo.simulate import simulate_client

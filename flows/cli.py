@@ -230,8 +230,13 @@ def demo(
             second = generate_night2(out)
         except NotAFirstNight as exc:
             raise UsageError(str(exc)) from exc
-        kinds = ", ".join(f"{kind} {body['count']}" for kind, body in sorted(second["by_kind"].items()))
-        echo(f"second night written to {out} ({', '.join(second['files'])}); expected changes: {kinds}")
+        kinds = ", ".join(
+            f"{kind} {body['count']}" for kind, body in sorted(second["by_kind"].items())
+        )
+        echo(
+            f"second night written to {out} ({', '.join(second['files'])}); "
+            f"expected changes: {kinds}"
+        )
         echo(f"run it with: recoup run --inbox {out} --as-of {second['as_of']}")
         return
     if claims < 1:

@@ -78,17 +78,25 @@ class NightChanges:
     trend: list[tuple[date, Decimal]] = field(default_factory=list)  # stored nights + this one
 
     def of(self, kind: str, reason: str | None = None) -> list[Change]:
-        return [c for c in self.changes if c.kind == kind and (reason is None or c.reason == reason)]
+        return [
+            c for c in self.changes if c.kind == kind and (reason is None or c.reason == reason)
+        ]
 
     def tally(self) -> dict[str, dict[str, Any]]:
         """Count and dollars (sum of |delta|) per kind, and per reason of the resolved."""
         out: dict[str, dict[str, Any]] = {}
         for kind in KINDS:
             chosen = self.of(kind)
-            out[kind] = {"count": len(chosen), "dollars": sum((abs(c.delta) for c in chosen), Decimal(0))}
+            out[kind] = {
+                "count": len(chosen),
+                "dollars": sum((abs(c.delta) for c in chosen), Decimal(0)),
+            }
         for reason in REASONS:
             chosen = self.of("resolved", reason)
-            out[reason] = {"count": len(chosen), "dollars": sum((abs(c.delta) for c in chosen), Decimal(0))}
+            out[reason] = {
+                "count": len(chosen),
+                "dollars": sum((abs(c.delta) for c in chosen), Decimal(0)),
+            }
         return out
 
     @property
@@ -107,7 +115,7 @@ def history_present(con: duckdb.DuckDBPyConnection) -> bool:
 
 def compare(con: duckdb.DuckDBPyConnection, as_of: date, open_after: Decimal) -> NightChanges:
     """This night's changes against the last stored night before ``as_of``. Needs the temporary
-    tables of ``scoped_tables`` for a nightly scope; ``open_after`` is this night's open exposure."""
+    tables of ``scoped_tables`` for a nightly scope; ``open_after``: this night's open exposure."""
     if not history_present(con):
         return NightChanges(as_of, None, None, open_after, [], [(as_of, open_after)])
     previous = _rows(con, "previous_night", {"as_of": as_of})[0]["as_of"]

@@ -117,9 +117,10 @@ def _write_files(
             write_changes_csv(out_dir / "changes.csv", night)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
-    write_text(paths.index_html, render_html(
-        summary, details, rules.titles, night=night, data_docs=data_docs
-    ))
+    write_text(
+        paths.index_html,
+        render_html(summary, details, rules.titles, night=night, data_docs=data_docs),
+    )
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary
     paths.top_lines = details.top_lines

@@ -73,8 +73,10 @@ def test_two_demo_nights_state_what_changed_to_the_cent(
     # the second night's files, and what the answer key expects of them
     capsys.readouterr()
     assert main(["demo", "--night2", "--out", str(inbox)]) == 0
-    assert capsys.readouterr().out.splitlines()[0].endswith(
-        "expected changes: grown 1, new 1, resolved 3"
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[0]
+        .endswith("expected changes: grown 1, new 1, resolved 3")
     )
     expected = json.loads((inbox / "night2.json").read_text())
     assert expected["as_of"] == NIGHT2
@@ -90,9 +92,9 @@ def test_two_demo_nights_state_what_changed_to_the_cent(
     changes = (second / "changes.csv").read_text()
     assert changes == CHANGES
     rows = list(csv.DictReader(changes.splitlines()))
-    assert [
-        (r["kind"], r["claim_key"], int(r["line_number"]), r["rule"]) for r in rows
-    ] == [(c["kind"], c["claim_key"], c["line_number"], c["rule"]) for c in expected["changes"]]
+    assert [(r["kind"], r["claim_key"], int(r["line_number"]), r["rule"]) for r in rows] == [
+        (c["kind"], c["claim_key"], c["line_number"], c["rule"]) for c in expected["changes"]
+    ]
     assert [(r["before"], r["after"]) for r in rows] == [
         (
             "" if c["before_cents"] is None else f"{c['before_cents'] / 100:.2f}",

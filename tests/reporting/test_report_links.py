@@ -20,10 +20,21 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from reporting import ReportPaths
+from flows.handover import report_rules
+from reporting import ReportPaths, Scope, write_reports
 from reporting.charts import provider_chart_title, rule_label
 from tests.conftest import PATIENT
-from tests.reporting.test_reports_html import report  # noqa: F401  (the realistic page)
+from tests.reporting.test_reports_html import AS_OF, realistic_kit
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
+    """The realistic page of tests/reporting/test_reports_html.py, as a nightly."""
+    kit, result = realistic_kit()
+    return write_reports(
+        kit.con, tmp_path_factory.mktemp("report"), as_of=AS_OF, scope=Scope.nightly(),
+        skipped=result.skipped, rules=report_rules(),
+    )  # fmt: skip
 
 
 class Browser:
@@ -57,9 +68,7 @@ class Browser:
         )
         x, y = box
         for kind in ("mousePressed", "mouseReleased"):
-            self.send(
-                "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
-            )
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
         time.sleep(0.3)  # a fragment navigation scrolls synchronously; let the frame settle
 
 
@@ -113,7 +122,7 @@ def console_problems(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_a_click_leads_from_the_headline_to_a_findings_evidence_offline(
-    report: ReportPaths,  # noqa: F811
+    report: ReportPaths,
     browser: Browser,
 ) -> None:
     browser.send("Page.enable")
@@ -128,8 +137,9 @@ def test_a_click_leads_from_the_headline_to_a_findings_evidence_offline(
     browser.click("#open-exposure a")
     assert browser.evaluate("location.hash") == "#top-claims"
     first = report.top_lines[0]
-    assert browser.evaluate("document.querySelector('#top-claims tbody a').textContent") == (
-        first["claim_id"]
+    assert (
+        browser.evaluate("document.querySelector('#top-claims tbody a').textContent")
+        == (first["claim_id"])
     )
 
     browser.click("#top-claims tbody a")
@@ -157,12 +167,14 @@ def test_evidence_blocks_carry_the_line_facts(report: ReportPaths) -> None:
         ("coding.high_level_outlier", 57.30),
     ]
     assert evidence["findings"][0]["values"] == [
-        ("billing npi", "1111111111"), ("session row", "True"), ("note signed at", "–")
+        ("billing npi", "1111111111"),
+        ("session row", "True"),
+        ("note signed at", "–"),
     ]
     assert ("lines 90837", "36") in evidence["findings"][1]["values"]
-    assert [(r["session_level"], r["minutes"], r["note_signed_at"]) for r in evidence["sessions"]] == [
-        ("claim", "56", "–")
-    ]
+    assert [
+        (r["session_level"], r["minutes"], r["note_signed_at"]) for r in evidence["sessions"]
+    ] == [("claim", "56", "–")]
     assert [
         (r["payment_date"], r["status_code"], r["payer_id"], r["amount"])
         for r in evidence["payments"]
@@ -185,7 +197,10 @@ def test_links_to_the_files_beside_the_page(report: ReportPaths) -> None:
 def test_chart_titles_and_labels_say_what_they_show() -> None:
     """Issue 14, "What was found": the "top 15" chart showed 10 bars; the rule chart named
     rules by id."""
-    assert provider_chart_title(10, 10) == "Open exposure by rendering provider (10 with open exposure)"
+    assert (
+        provider_chart_title(10, 10)
+        == "Open exposure by rendering provider (10 with open exposure)"
+    )
     assert provider_chart_title(15, 40) == "Open exposure by rendering provider (top 15 of 40)"
     assert rule_label("a paid service with no note, or an unsigned one", 5) == (
         "A paid service with no note, or an\nunsigned one (5 lines)"
