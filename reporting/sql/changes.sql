@@ -18,9 +18,10 @@ WHERE as_of < {{ as_of }};
 -- name: compare
 -- Every finding that differs between the previous night and this one: new (this night only),
 -- grown / shrunk (the amount at risk changed), resolved (the previous night only), with why a
--- resolved one left: time-barred (still found, now past the payer's look-back), paid back (the
--- line's net paid fell: a reversal, a PLB takeback or a refund in the 835s), corrected (the claim's
--- current submission is a replacement, frequency 7, or the claim was voided), else no longer
+-- resolved one left: time-barred (still found, now past the payer's look-back), corrected (the
+-- claim's current submission is a replacement, frequency 7, or the claim was voided: checked
+-- before the payments, since a replaced line's old payment no longer counts), paid back (the
+-- line's net paid fell: a reversal, a PLB takeback or a refund in the 835s), else no longer
 -- flagged (the rule no longer fires on the current data).
 WITH before AS (
     SELECT claim_key, claim_id, line_number, rule, exposure, net_paid
@@ -65,8 +66,8 @@ SELECT
     CASE
         WHEN p.after IS NOT NULL THEN NULL
         WHEN barred.rule IS NOT NULL THEN 'time-barred'
-        WHEN l.net_paid < p.net_paid_before THEN 'paid back'
         WHEN s.claim_key IS NULL OR s.frequency_code = '7' THEN 'corrected'
+        WHEN l.net_paid < p.net_paid_before THEN 'paid back'
         ELSE 'no longer flagged'
     END AS reason,
     p.claim_key,
