@@ -76,7 +76,7 @@ def nightly(
         progress.note(f"writing reports to {folder}")
         paths = tasks.write_reports(
             db, folder, as_of, scope, evaluation.skipped, lock_wait, overrides,
-            deidentify=deidentify, data_docs=validation.docs_index,
+            deidentify=deidentify,
         )  # fmt: skip
         # since last night: the next nightly compares with what this one found
         tasks.store_night(db, as_of, paths.summary["totals"], lock_wait, overrides)

@@ -232,7 +232,6 @@ def write_reports(
     read_only: bool = False,
     deidentify: bool = False,
     audit: bool = False,
-    data_docs: Path | None = None,
 ) -> ReportPaths:
     """Write exposure.json, findings.csv/.parquet and index.html for the scope, with the run's
     thresholds (``overrides`` on defaults.toml, as the rules had them), as one folder swapped
@@ -248,7 +247,7 @@ def write_reports(
     with open_warehouse(db, read_only=read_only, wait_seconds=lock_wait) as con:
         return report_writer.write_reports(
             con, out_dir, as_of=as_of, scope=scope, skipped=skipped, rules=rules,
-            pseudonym_key=key, audit=audit, data_docs=data_docs,
+            pseudonym_key=key, audit=audit,
         )  # fmt: skip
 
 

@@ -70,7 +70,7 @@ def write_reports(
         paths = _write_files(
             con, staging, as_of=as_of, scope=scope, skipped=skipped, rules=rules,
             pseudonym_key=pseudonym_key,
-            data_docs=None if data_docs is None else os.path.relpath(data_docs, out_dir),
+            data_docs=_relative(data_docs or _recorded_data_docs(con, scope), out_dir),
         )  # fmt: skip
         if audit:
             from reporting.audit import write_audit
@@ -126,3 +126,25 @@ def _write_files(
     paths.top_lines = details.top_lines
     paths.night = night
     return paths
+
+
+def _recorded_data_docs(con: duckdb.DuckDBPyConnection, scope: Scope) -> Path | None:
+    """The Data Docs the last nightly built or pointed to (``mart.reuse_state.docs_index``,
+    flows/incremental.py), for a nightly page, when they are still there: the nightly, a rerun
+    and ``recoup report`` link to the same Docs (issue 14, item 3)."""
+    if scope.kind != "nightly":
+        return None
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'mart' AND table_name = 'reuse_state'"
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = con.execute("SELECT docs_index FROM mart.reuse_state").fetchone()
+    docs = Path(row[0]) if row and row[0] else None
+    return docs if docs is not None and docs.is_file() else None
+
+
+def _relative(target: Path | None, folder: Path) -> str | None:
+    """``target`` as a link from a page in ``folder`` (relative: the reports move together)."""
+    return None if target is None else os.path.relpath(target, folder)

@@ -20,6 +20,7 @@ from tests.reporting.test_reports import AS_OF, JUNE, build_scenario
 from tests.rulekit import Kit, new_kit
 
 REPORT = ["exposure.json", "findings.csv", "findings.parquet", "index.html"]
+NIGHTLY_REPORT = ["changes.csv", *REPORT]  # a nightly also says what changed since last night
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_leftovers_of_killed_runs_are_removed_at_the_next_write(
     running = tmp_path / f".{AS_OF.isoformat()}.tmp-{os.getppid()}"  # another run, still writing
     running.mkdir()
     _write(scenario, folder, Scope.nightly())
-    assert list(_files(folder)) == REPORT
+    assert list(_files(folder)) == NIGHTLY_REPORT
     assert sorted(entry.name for entry in tmp_path.iterdir()) == sorted([folder.name, running.name])
 
 
