@@ -125,6 +125,12 @@ def test_two_demo_nights_state_what_changed_to_the_cent(
         ),
     }
     assert 'aria-label="open-exposure-trend"' in (second / "index.html").read_text()
+    # the page links to the Data Docs this run built, and says plainly they need a network
+    docs = ids.elements["link-data-docs"]["href"]
+    assert docs == "../gx/uncommitted/data_docs/local_site/index.html"
+    assert (second / docs).resolve().is_file()
+    assert "They need a network:" in (second / "index.html").read_text()
+    assert ids.elements["link-findings-csv"]["href"] == "findings.csv"
     nights, stored = history(db)
     assert [(str(n[0]), float(n[1]), n[2]) for n in nights] == [
         (NIGHT1, 3481.41, 47),
