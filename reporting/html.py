@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from reporting.changes import NightChanges
+from reporting.evidence import anchor as evidence_anchor
 from reporting.exposure import ReportDetails
 from warehouse.money import dollars
 
@@ -100,6 +101,7 @@ def render_html(
         charts={name: Markup(svg) for name, svg in chart_svgs.items()},
         night=night,
         anchor_id=charts.anchor_id,
+        anchor=evidence_anchor,
         data_docs=data_docs,
         data_docs_results=None if data_docs is None else data_docs_results(data_docs),
         since=None if night is None else since_view(night),
