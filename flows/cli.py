@@ -216,6 +216,13 @@ def demo(
             "sessions.csv, answer_key.csv) to this folder, for `recoup check`."
         ),
     ] = None,
+    night2: Annotated[
+        bool,
+        Parameter(
+            help="Add a second night's files to the demo inbox OUT (as of the next day: a few "
+            "reversals and corrected session notes) and night2.json, the changes to expect."
+        ),
+    ] = False,
 ) -> None:
     """Write a realistic synthetic inbox (837P, 271, 835, sessions) with planted problems and an
     answer key (answer_key.csv, manifest.json at the top of OUT)."""
@@ -223,6 +230,22 @@ def demo(
     from expectations.catalog import RULE_IDS
 
     out = _path(out, settings.DEFAULT_INBOX)
+    if night2:  # since last night (issue 14): the second night of an existing demo inbox
+        from demo.night2 import NotAFirstNight, generate_night2
+
+        try:
+            second = generate_night2(out)
+        except NotAFirstNight as exc:
+            raise UsageError(str(exc)) from exc
+        kinds = ", ".join(
+            f"{kind} {body['count']}" for kind, body in sorted(second["by_kind"].items())
+        )
+        echo(
+            f"second night written to {out} ({', '.join(second['files'])}); "
+            f"expected changes: {kinds}"
+        )
+        echo(f"run it with: recoup run --inbox {out} --as-of {second['as_of']}")
+        return
     if claims < 1:
         raise UsageError("--claims must be at least 1")
     kwargs = {"seed": seed, "claims": claims}

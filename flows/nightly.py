@@ -78,6 +78,8 @@ def nightly(
             db, folder, as_of, scope, evaluation.skipped, lock_wait, overrides,
             deidentify=deidentify,
         )  # fmt: skip
+        # since last night: the next nightly compares with what this one found
+        tasks.store_night(db, as_of, paths.summary["totals"], lock_wait, overrides)
         rows = tasks.count_rows(db, lock_wait)
     tasks.publish_artifacts(paths.summary, paths.top_lines, artifact_key_prefix(scope))
     result = NightlyResult(

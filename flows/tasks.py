@@ -283,3 +283,23 @@ def publish_artifacts(summary: dict, top_lines: list[dict], key_prefix: str) -> 
 def count_rows(db: Path, lock_wait: float) -> dict[str, int]:
     with open_warehouse(db, wait_seconds=lock_wait) as con:
         return ingest.table_counts(con)
+
+
+@task(name="store-night", cache_policy=NO_CACHE)
+def store_night(
+    db: Path, as_of: date, totals: dict[str, Any], lock_wait: float,
+    overrides: dict[str, object] | None = None,
+) -> int:  # fmt: skip
+    """Store this nightly's open findings and open exposure in ``history.*`` (replacing the
+    night's rows: a rerun changes nothing), for the next nightly's "Since last night"
+    (``reporting.changes``). Called after the report is written: the report compares with the
+    nights before ``as_of`` only, so a run killed between the two writes the same report again."""
+    from expectations.config import load_config
+    from reporting.changes import store_night as store
+    from reporting.queries import scoped_tables
+
+    with (
+        open_warehouse(db, wait_seconds=lock_wait) as con,
+        scoped_tables(con, Scope.nightly(), as_of, load_config(overrides)),
+    ):
+        return store(con, as_of, totals)

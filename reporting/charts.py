@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from matplotlib import rc_context
@@ -109,44 +110,90 @@ def _label_bars(ax: Axes, values: Sequence[float]) -> None:
     ax.set_xlim(0, limit * 1.18)
 
 
-def horizontal_bars(name: str, title: str, labels: Sequence[str], values: Sequence[float]) -> str:
-    """One bar per label (largest on top), dollar values written at the bar ends."""
+def horizontal_bars(
+    name: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    links: Sequence[str] | None = None,
+    *,
+    row_height: float = 0.32,
+    plain_labels: bool = False,
+) -> str:
+    """One bar per label (largest on top), dollar values written at the bar ends; ``links``: the
+    page anchor each bar and its label lead to (an SVG link, no script); ``plain_labels``: our own
+    words (rule titles), drawn whole instead of cut like a feed value."""
     with rc_context(_STYLE):
-        figure = _figure(len(labels))
+        figure = _figure(len(labels), row_height=row_height)
         ax = figure.subplots()
         ax.set_title(title)
         if not labels or not any(values):
             _empty(ax, "nothing to show")
         else:
             positions = list(range(len(labels)))
-            ax.barh(positions, values, color=OPEN, height=0.6)
-            ax.set_yticks(positions, [_label(label) for label in labels])
+            bars = ax.barh(positions, values, color=OPEN, height=0.6)
+            shown = list(labels) if plain_labels else [_label(label) for label in labels]
+            ticks = ax.set_yticks(positions, shown)
+            for bar, tick, link in zip(bars, ticks, links or [], strict=False):
+                bar.set_url(link)
+                tick.label1.set_url(link)
             ax.invert_yaxis()
             ax.xaxis.set_major_formatter(FuncFormatter(_dollars))
             _label_bars(ax, values)
         return _svg(figure, name)
 
 
-def exposure_by_rule(by_rule: dict[str, dict[str, Any]]) -> str:
+RULE_LABEL_WIDTH = 38
+
+
+def rule_label(title: str, lines: int) -> str:
+    """A rule's bar label in plain words (its title, on lines of ``RULE_LABEL_WIDTH``)."""
+    text = f"{title[:1].upper()}{title[1:]} ({lines:,} line{'s' if lines != 1 else ''})"
+    return textwrap.fill(text, RULE_LABEL_WIDTH)
+
+
+def exposure_by_rule(
+    by_rule: dict[str, dict[str, Any]], titles: Mapping[str, str] | None = None
+) -> str:
+    """Open exposure per rule, each bar named by the rule's title and leading to its row of the
+    page's rule table (``#rule-<id>``)."""
     items = sorted(by_rule.items(), key=lambda item: (-item[1]["exposure"], item[0]))
     items = [item for item in items if item[1]["exposure"] > 0]
+    titles = titles or {}
     return horizontal_bars(
         "exposure-by-rule",
         "Open exposure by rule (gross)",
-        [f"{rule} ({body['lines']})" for rule, body in items],
+        [rule_label(titles.get(rule, rule), body["lines"]) for rule, body in items],
         [body["exposure"] for _, body in items],
+        [f"#rule-{rule}" for rule, _ in items],
+        row_height=0.55,
+        plain_labels=True,
     )
+
+
+def provider_chart_title(shown: int, with_exposure: int) -> str:
+    """Says how many bars there are: "top 15 of 40" only when some providers are left out."""
+    if with_exposure > shown:
+        return f"Open exposure by rendering provider (top {shown} of {with_exposure})"
+    return f"Open exposure by rendering provider ({with_exposure} with open exposure)"
 
 
 def exposure_by_provider(by_npi: dict[str, dict[str, Any]], top: int = TOP_PROVIDERS) -> str:
     items = sorted(by_npi.items(), key=lambda item: (-item[1]["open_exposure"], item[0]))
-    items = [item for item in items if item[1]["open_exposure"] > 0][:top]
+    flagged = [item for item in items if item[1]["open_exposure"] > 0]
+    items = flagged[:top]
     return horizontal_bars(
         "exposure-by-provider",
-        f"Open exposure by rendering provider (top {top})",
+        provider_chart_title(len(items), len(flagged)),
         [npi for npi, _ in items],
         [body["open_exposure"] for _, body in items],
+        [f"#{anchor_id('npi', npi)}" for npi, _ in items],
     )
+
+
+def anchor_id(kind: str, value: str) -> str:
+    """The page id of a payer's or provider's row (feed values: only safe characters kept)."""
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9_-]+", "_", value)
 
 
 def exposure_by_payer(by_payer: dict[str, dict[str, Any]]) -> str:
@@ -165,21 +212,27 @@ def exposure_by_payer(by_payer: dict[str, dict[str, Any]]) -> str:
         positions = list(range(len(items)))
         open_values = [body["open_exposure"] for _, body in items]
         realized = [body["realized_recoupments"] for _, body in items]
-        ax.barh(
+        open_bars = ax.barh(
             [p - 0.18 for p in positions],
             open_values,
             height=0.36,
             color=OPEN,
             label="open exposure",
         )
-        ax.barh(
+        realized_bars = ax.barh(
             [p + 0.18 for p in positions],
             realized,
             height=0.36,
             color=REALIZED,
             label="realized recoupments",
         )
-        ax.set_yticks(positions, [_label(payer) for payer, _ in items])
+        ticks = ax.set_yticks(positions, [_label(payer) for payer, _ in items])
+        for (payer, _), tick, first, second in zip(
+            items, ticks, open_bars, realized_bars, strict=True
+        ):  # each payer's bars and name lead to its row of the payer table
+            link = f"#{anchor_id('payer', payer)}"
+            for artist in (tick.label1, first, second):
+                artist.set_url(link)
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(FuncFormatter(_dollars))
         limit = max([*open_values, *realized, 1])
@@ -324,3 +377,34 @@ def share_strip(shares: Sequence[dict[str, Any]], stats: PeerStats) -> str:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         figure.legend(loc="outside lower center", ncol=3, frameon=False, fontsize=8)
         return _svg(figure, "share-90837")
+
+
+def open_exposure_trend(nights: Sequence[tuple[Any, Any]]) -> str:
+    """Open exposure of each stored nightly run (as-of date, dollars), oldest first, this night
+    last: the trend the "Since last night" section shows."""
+    with rc_context(_STYLE):
+        figure = Figure(figsize=(6.4, 2.4), layout="constrained")
+        ax = figure.subplots()
+        ax.set_title("Open exposure, night by night")
+        if not nights:
+            _empty(ax, "no nightly run stored yet")
+            return _svg(figure, "open-exposure-trend")
+        positions = list(range(len(nights)))
+        values = [float(value) for _, value in nights]
+        ax.plot(positions, values, color=OPEN, marker="o", linewidth=1.6, markersize=4)
+        step = max(1, len(nights) // 10)
+        labels = [str(night) for night, _ in nights]
+        ax.set_xticks(positions[::step], labels[::step], rotation=30, ha="right")
+        ax.set_xlim(-0.5, len(nights) - 0.5)
+        ax.set_ylim(0, max(values, default=0) * 1.15 or 1)
+        ax.yaxis.set_major_formatter(FuncFormatter(_dollars))
+        ax.annotate(
+            f"${values[-1]:,.2f}",
+            (positions[-1], values[-1]),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            color=INK,
+        )
+        return _svg(figure, "open-exposure-trend")

@@ -28,6 +28,7 @@ REPORT_FILES = frozenset(
         "audit.html",
         "reverify.csv",  # nightly: reporting/prevention.py
         "providers",  # nightly: one fix-list page per rendering provider
+        "changes.csv",  # a nightly's changes since the previous stored night (reporting/changes.py)
     }
 )
 

@@ -11,6 +11,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from reporting.changes import NightChanges
+from reporting.evidence import anchor as evidence_anchor
 from reporting.exposure import ReportDetails
 from warehouse.money import dollars
 
@@ -46,10 +48,14 @@ def render_html(
     details: ReportDetails,
     titles: Mapping[str, str],
     prevention: Any = None,
+    *,
+    night: NightChanges | None = None,
+    data_docs: str | None = None,
 ) -> str:
     """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
     rules (``RuleBook.titles``); ``prevention`` (``reporting.prevention.Prevention``, nightly
-    only) adds the re-verification and clinician fix-list section."""
+    only) adds the re-verification and clinician fix-list section; ``night``: a nightly's
+    changes since the previous stored night (the "Since last night" section at the top)."""
     from reporting import charts  # Matplotlib loads only when a page is drawn
 
     shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
@@ -74,7 +80,7 @@ def render_html(
         for rule, body in sorted(summary["by_rule"].items())
     ]
     chart_svgs = {
-        "by_rule": charts.exposure_by_rule(summary["by_rule"]),
+        "by_rule": charts.exposure_by_rule(summary["by_rule"], titles),
         "by_payer": charts.exposure_by_payer(summary["by_payer"]),
         "by_provider": charts.exposure_by_provider(summary["by_rendering_npi"]),
         "by_month": charts.exposure_by_month(summary["by_service_month"]),
@@ -82,6 +88,8 @@ def render_html(
         if details.peer_stats
         else "",
     }
+    if night is not None:
+        chart_svgs["trend"] = charts.open_exposure_trend(night.trend)
     template = environment().get_template("index.html.j2")
     return template.render(
         summary=summary,
@@ -94,4 +102,32 @@ def render_html(
         peer_stats=details.peer_stats,
         charts={name: Markup(svg) for name, svg in chart_svgs.items()},
         prevention=prevention,
+        night=night,
+        anchor_id=charts.anchor_id,
+        anchor=evidence_anchor,
+        data_docs=data_docs,
+        data_docs_results=None if data_docs is None else data_docs_results(data_docs),
+        since=None if night is None else since_view(night),
     )
+
+
+def data_docs_results(index: str) -> str:
+    """Where GX keeps the validation results (JSON), beside ``index`` (a Data Docs
+    ``.../uncommitted/data_docs/local_site/index.html``)."""
+    marker = "data_docs/local_site/index.html"
+    return index[: -len(marker)] + "validations/" if index.endswith(marker) else index
+
+
+def since_view(night: NightChanges) -> dict[str, Any]:
+    """The "Since last night" section's figures: counts and dollars per kind and reason."""
+    from reporting.changes import REASON_WORDS
+
+    tally = night.tally()
+    return {
+        "tally": tally,
+        "reasons": [
+            {"reason": reason, "words": words, **tally[reason]}
+            for reason, words in REASON_WORDS.items()
+            if tally[reason]["count"]
+        ],
+    }

@@ -185,6 +185,7 @@ def reference(
     assert len(result.ledger) == 54 and {row[3] for row in result.ledger} == {"loaded"}
     assert len(result.findings) == 11  # 10 of 34 lines flagged, one by two rules
     assert list(result.report) == [
+        "changes.csv",
         "exposure.json",
         "findings.csv",
         "findings.parquet",

@@ -20,8 +20,15 @@ from tests.reporting.test_reports import AS_OF, JUNE, build_scenario
 from tests.rulekit import Kit, new_kit
 
 REPORT = ["exposure.json", "findings.csv", "findings.parquet", "index.html"]
-# a nightly adds the re-verification list and one page per rendering provider with findings
-NIGHTLY = [*REPORT, "providers/2222222222.html", "providers/3333333333.html", "reverify.csv"]
+# a nightly adds what changed since last night, the re-verification list and one page per
+# rendering provider with findings
+NIGHTLY = [
+    "changes.csv",
+    *REPORT,
+    "providers/2222222222.html",
+    "providers/3333333333.html",
+    "reverify.csv",
+]
 
 
 @pytest.fixture(scope="module")

@@ -376,6 +376,7 @@ def test_findings_csv_and_parquet_rows(scenario: tuple[Kit, RulesResult], tmp_pa
     ]  # fmt: skip
     assert json.loads(paths.exposure_json.read_text()) == paths.summary
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "changes.csv",  # a nightly's: since the previous stored night
         "exposure.json",
         "findings.csv",
         "findings.parquet",
@@ -539,7 +540,8 @@ def test_an_empty_warehouse_still_gets_a_whole_report(tmp_path: Path) -> None:
     assert paths.findings_csv.read_text() == ",".join(FINDING_COLUMNS) + "\n"
     html = paths.index_html.read_text()
     assert "No claim line carries open exposure." in html
-    assert html.count("<svg") == 5  # every chart drawn, each saying there is nothing to show
+    # every chart drawn, each saying there is nothing to show, and this night's open exposure
+    assert html.count("<svg") == 6
 
 
 def test_step_down_reason_lists_the_earlier_sessions() -> None:
