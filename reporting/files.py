@@ -26,6 +26,8 @@ REPORT_FILES = frozenset(
         "audit.json",
         "audit.csv",
         "audit.html",
+        "disputes.csv",  # takebacks to dispute (reporting/disputes.py)
+        "disputes",  # a packet folder per disputable takeback
     }
 )
 

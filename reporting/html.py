@@ -41,9 +41,15 @@ def environment(folder: Path = TEMPLATES) -> Environment:
     return env
 
 
-def render_html(summary: dict[str, Any], details: ReportDetails, titles: Mapping[str, str]) -> str:
+def render_html(
+    summary: dict[str, Any],
+    details: ReportDetails,
+    titles: Mapping[str, str],
+    disputes: Mapping[str, Any] | None = None,
+) -> str:
     """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
-    rules (``RuleBook.titles``)."""
+    rules (``RuleBook.titles``); ``disputes`` is ``reporting.disputes.section`` (none: no
+    section)."""
     from reporting import charts  # Matplotlib loads only when a page is drawn
 
     shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
@@ -87,4 +93,5 @@ def render_html(summary: dict[str, Any], details: ReportDetails, titles: Mapping
         shares_by_npi=shares_by_npi,
         peer_stats=details.peer_stats,
         charts={name: Markup(svg) for name, svg in chart_svgs.items()},
+        disputes=disputes,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from reporting import disputes
 from reporting.exposure import details_from_tables, summary_from_tables
 from reporting.extracts import write_findings_csv, write_findings_parquet
 from reporting.files import replacing_folder, write_text
@@ -101,7 +102,13 @@ def _write_files(
         details = details_from_tables(con, rules)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
-    write_text(paths.index_html, render_html(summary, details, rules.titles))
+        # takebacks to dispute (issue 12): disputes.csv, disputes/<claim>/, a page section
+        takebacks = disputes.assess(con, as_of=as_of, thresholds=rules.thresholds)
+        disputes.write_disputes(con, out_dir, takebacks, as_of=as_of, pseudonym_key=pseudonym_key)
+    write_text(
+        paths.index_html,
+        render_html(summary, details, rules.titles, disputes=disputes.section(takebacks)),
+    )
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary
     paths.top_lines = details.top_lines
