@@ -96,6 +96,7 @@ LEFT JOIN correction_codes AS cc
     ON cc.file_sha256 = r.file_sha256 AND cc.payment_id = r.payment_id AND cc.seq = r.seq
 LEFT JOIN payer_rows AS own ON own.payer_id = r.payer_id
 LEFT JOIN payer_rows AS fallback ON fallback.payer_id = '*'
+WHERE r.amount > 0  -- a negative PLB WO returns money: nothing to dispute
 ORDER BY r.kind, r.payment_id, r.seq;
 
 -- name: lines
@@ -209,7 +210,8 @@ WHERE claim_key = {{ claim_key }}
 ORDER BY line_number;
 
 -- name: packet_payments
--- Every 835 amount for one claim (payments, reversals, corrections) with the CAS the payer gave.
+-- Every 835 amount for one claim (payments, reversals, corrections) with the CAS the payer gave
+-- (the line's own and the claim-level ones).
 SELECT
     e.payment_date, e.status_code, e.line_number, e.procedure_code,
     CAST(e.amount AS DECIMAL(18,2)) AS amount,
@@ -218,7 +220,7 @@ SELECT
      FROM stg.remit_adjustments AS a
      WHERE a.file_sha256 = e.file_sha256 AND a.payment_id = e.payment_id
        AND a.claim_seq = e.claim_seq
-       AND (a.line_seq = e.line_seq OR (a.line_seq IS NULL AND e.line_seq IS NULL))) AS adjustments,
+       AND (a.line_seq = e.line_seq OR a.line_seq IS NULL)) AS adjustments,
     e.payment_id
 FROM mart.line_payment_events AS e
 WHERE e.claim_key = {{ claim_key }}
