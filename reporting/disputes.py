@@ -396,6 +396,7 @@ def write_disputes(
 ) -> Path:
     """Write ``disputes.csv`` and the packets of the disputable takebacks under ``folder``
     (the report folder being written); returns the CSV's path."""
+    (folder / "disputes").mkdir(exist_ok=True)  # always there, empty when none is disputable
     taken: set[str] = set()
     for t in takebacks:
         if t.verdict == DISPUTABLE and t.claim_key is not None:

@@ -60,7 +60,17 @@ class Outcome:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {entry.name: entry.read_bytes() for entry in sorted(folder.iterdir())}
+    # a folder (disputes/) as the sorted (relative path, bytes) of the files under it
+    return {
+        entry.name: entry.read_bytes()
+        if entry.is_file()
+        else repr(
+            sorted(
+                (str(p.relative_to(entry)), p.read_bytes()) for p in entry.rglob("*") if p.is_file()
+            )
+        ).encode()
+        for entry in sorted(folder.iterdir())
+    }
 
 
 def outcome(work: Path) -> Outcome:
@@ -180,6 +190,8 @@ def reference(
     assert len(result.ledger) == 54 and {row[3] for row in result.ledger} == {"loaded"}
     assert len(result.findings) == 11  # 10 of 34 lines flagged, one by two rules
     assert list(result.report) == [
+        "disputes",
+        "disputes.csv",
         "exposure.json",
         "findings.csv",
         "findings.parquet",

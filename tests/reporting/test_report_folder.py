@@ -19,7 +19,9 @@ from reporting.files import NotAReportFolder, check_report_folder
 from tests.reporting.test_reports import AS_OF, JUNE, build_scenario
 from tests.rulekit import Kit, new_kit
 
-REPORT = ["exposure.json", "findings.csv", "findings.parquet", "index.html"]
+REPORT = [
+    "disputes", "disputes.csv", "exposure.json", "findings.csv", "findings.parquet", "index.html"
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,17 @@ def _write(scenario: tuple[Kit, RulesResult], folder: Path, scope: Scope) -> Non
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {entry.name: entry.read_bytes() for entry in sorted(folder.iterdir())}
+    # a folder (disputes/) as the sorted (relative path, bytes) of the files under it
+    return {
+        entry.name: entry.read_bytes()
+        if entry.is_file()
+        else repr(
+            sorted(
+                (str(p.relative_to(entry)), p.read_bytes()) for p in entry.rglob("*") if p.is_file()
+            )
+        ).encode()
+        for entry in sorted(folder.iterdir())
+    }
 
 
 def _dead_pid() -> int:

@@ -372,6 +372,8 @@ def test_findings_csv_and_parquet_rows(scenario: tuple[Kit, RulesResult], tmp_pa
     ]  # fmt: skip
     assert json.loads(paths.exposure_json.read_text()) == paths.summary
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "disputes",
+        "disputes.csv",
         "exposure.json",
         "findings.csv",
         "findings.parquet",
