@@ -209,6 +209,14 @@ def demo(
     as_of: Annotated[
         date | None, Parameter(help="Date the demo is built around (default 2026-11-15).")
     ] = None,
+    takebacks: Annotated[
+        bool,
+        Parameter(
+            help="Also plant wrongful and rightful takebacks (reversals, PLB WO) and their "
+            "expected dispute verdicts (takebacks_key.csv).",
+            negative=(),
+        ),
+    ] = False,
 ) -> None:
     """Write a realistic synthetic inbox (837P, 271, 835, sessions) with planted problems and an
     answer key (answer_key.csv, manifest.json at the top of OUT)."""
@@ -219,6 +227,8 @@ def demo(
     if claims < 1:
         raise UsageError("--claims must be at least 1")
     kwargs = {"seed": seed, "claims": claims}
+    if takebacks:
+        kwargs["takebacks"] = True
     if as_of is not None:
         kwargs["as_of"] = as_of  # type: ignore[assignment]
     try:

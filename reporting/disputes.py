@@ -5,7 +5,9 @@ Every realized recoupment in the report's scope (a reversal, CLP02 = 22, or a PL
 against recoup's own records (``sql/disputes.sql``), line by line:
 
 * **eligibility**: the 271 statement that decides the date of service (as known at as_of):
-  active supports the payment, inactive supports the payer, none says nothing;
+  active supports the payment; inactive, or no statement about that date while responses for
+  this member and payer speak about others (as ``coverage.lapsed`` reads it), supports the
+  payer; no response at all says nothing;
 * **documentation** (billing providers that send a sessions feed): a signed note whose minutes
   reach the timed code's band supports the payment; no note, no signature, no minutes or too
   few minutes support the payer; no sessions feed says nothing;
@@ -163,8 +165,8 @@ def _eligibility(line: Mapping[str, Any]) -> tuple[str, str]:
             f"{line['coverage_check_date'].isoformat()} says coverage was {status} on {dos}"
         )
         return (PAYMENT if status == "active" else PAYER), said
-    if line["has_eligibility"]:
-        return NOTHING, f"no 271 response speaks about {dos}"
+    if line["has_eligibility"]:  # as coverage.lapsed: the responses on file cover other dates
+        return PAYER, f"no 271 response on file shows coverage on {dos}"
     return NOTHING, "no 271 response for this member and payer"
 
 
