@@ -89,11 +89,14 @@ LEFT JOIN plb_claims AS pc
     ON r.kind = 'plb_wo' AND pc.file_sha256 = r.file_sha256 AND pc.payment_id = r.payment_id
     AND pc.seq = r.seq
 LEFT JOIN reversal_codes AS vc
-    ON vc.file_sha256 = r.file_sha256 AND vc.payment_id = r.payment_id AND vc.seq = r.seq
+    ON r.kind = 'reversal' AND vc.file_sha256 = r.file_sha256 AND vc.payment_id = r.payment_id
+    AND vc.seq = r.seq
 LEFT JOIN correction_paid AS cp
-    ON cp.file_sha256 = r.file_sha256 AND cp.payment_id = r.payment_id AND cp.seq = r.seq
+    ON r.kind = 'reversal' AND cp.file_sha256 = r.file_sha256 AND cp.payment_id = r.payment_id
+    AND cp.seq = r.seq
 LEFT JOIN correction_codes AS cc
-    ON cc.file_sha256 = r.file_sha256 AND cc.payment_id = r.payment_id AND cc.seq = r.seq
+    ON r.kind = 'reversal' AND cc.file_sha256 = r.file_sha256 AND cc.payment_id = r.payment_id
+    AND cc.seq = r.seq
 LEFT JOIN payer_rows AS own ON own.payer_id = r.payer_id
 LEFT JOIN payer_rows AS fallback ON fallback.payer_id = '*'
 WHERE r.amount > 0  -- a negative PLB WO returns money: nothing to dispute
