@@ -1,4 +1,4 @@
-"""``recoup demo --takebacks``: planted takebacks, wrongful and rightful, and their expected verdict.
+"""``recoup demo --takebacks``: planted takebacks, wrongful and rightful, and the verdicts due.
 
 After a client is simulated and its findings checked, a few of its paid claims are taken back:
 
@@ -34,7 +34,7 @@ from typing import Any
 from demo import practice as pr
 from demo.answer_key import Finding, evaluate_client, in_outlier_window
 from demo.payments import negate, next_weekday
-from demo.records import Adjustment, Claim, ClientTruth, ProviderAdjustment, RemitClaim
+from demo.records import Adjustment, Claim, ClientTruth, ProviderAdjustment
 
 # days to appeal a takeback, per demo payer (written to reference/payers.csv with --takebacks)
 APPEAL_DAYS = {"MCRDM": 120, "BSTAR": 60, "ACMEH": 90, "KEYMU": 45}
