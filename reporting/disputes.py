@@ -400,20 +400,47 @@ def write_disputes(
     (the report folder being written); returns the CSV's path."""
     (folder / "disputes").mkdir(exist_ok=True)  # always there, empty when none is disputable
     taken: set[str] = set()
-    for t in takebacks:
-        if t.verdict == DISPUTABLE and t.claim_key is not None:
-            name = _folder_name(t.claim_id, taken)
-            t.packet = f"disputes/{name}/"
-            write_packet(con, folder / "disputes" / name, t, as_of=as_of, key=pseudonym_key)
+    packets = [t for t in takebacks if t.verdict == DISPUTABLE and t.claim_key is not None]
+    for t in packets:
+        t.packet = f"disputes/{_folder_name(t.claim_id, taken)}/"
+    records = _packet_records(con, packets, as_of)
+    for t in packets:
+        write_packet(folder / t.packet, t, records, as_of=as_of, key=pseudonym_key)
     path = folder / "disputes.csv"
     _write_csv(path, CSV_COLUMNS, [list(csv_row(t, pseudonym_key).values()) for t in takebacks])
     return path
 
 
+Records = dict[str, dict[str, list[dict[str, Any]]]]  # query -> claim_key -> rows
+
+
+def _packet_records(
+    con: duckdb.DuckDBPyConnection, packets: Sequence[Assessment], as_of: date
+) -> Records:
+    """The rows every packet quotes, by query and claim key (three queries for all packets)."""
+    keys = {(t.claim_key, t.member_id, t.lines[0]["payer_id"]) for t in packets}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dispute_packets "
+        "(claim_key VARCHAR, member_id VARCHAR, payer_id VARCHAR)"
+    )
+    try:
+        if keys:
+            con.executemany("INSERT INTO dispute_packets VALUES (?, ?, ?)", sorted(keys))
+        records: Records = {}
+        for name in ("packet_eligibility", "packet_sessions", "packet_payments"):
+            grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for row in _rows(con, name, {"as_of": as_of}):
+                grouped[row.pop("claim_key")].append(row)
+            records[name] = grouped
+        return records
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.dispute_packets")
+
+
 def write_packet(
-    con: duckdb.DuckDBPyConnection,
     folder: Path,
     t: Assessment,
+    records: Records,
     *,
     as_of: date,
     key: bytes | None = None,
@@ -425,14 +452,12 @@ def write_packet(
     from reporting.html import environment
 
     folder.mkdir(parents=True, exist_ok=True)
-    member_id = t.member_id
-    shown_member = _member(member_id, key)
-    scope = {"member_id": member_id, "payer_id": t.lines[0]["payer_id"], "as_of": as_of}
-    eligibility = _rows(con, "packet_eligibility", scope) if member_id is not None else []
-    for row in eligibility:
-        row["member_id"] = shown_member
-    sessions = _rows(con, "packet_sessions", {"claim_key": t.claim_key})
-    payments = _rows(con, "packet_payments", {"claim_key": t.claim_key})
+    claim_key = t.claim_key or ""
+    shown_member = _member(t.member_id, key)
+    eligibility = [{**row, "member_id": shown_member}
+                   for row in records["packet_eligibility"].get(claim_key, [])]  # fmt: skip
+    sessions = records["packet_sessions"].get(claim_key, [])
+    payments = records["packet_payments"].get(claim_key, [])
     claim_lines = [
         {
             "claim_id": line["claim_id"],

@@ -190,41 +190,55 @@ LEFT JOIN copies AS cp
     AND cp.claim_key = l.claim_key AND cp.line_number = l.line_number
 ORDER BY l.kind, l.payment_id, l.seq, l.line_number;
 
+-- The packets' queries read temp table dispute_packets (claim_key, member_id, payer_id): one
+-- query each for all packets, so a report with thousands of packets scans the marts three times.
+
 -- name: packet_eligibility
--- Every 271 statement about one member and payer known at as_of (the packet's eligibility.csv).
+-- Every 271 statement about each packet's member and payer known at as_of (its eligibility.csv).
 SELECT
-    r.response_id, r.check_date, r.payer_id, r.member_id, b.benefit_seq, b.eligibility_code,
-    b.coverage_status, array_to_string(b.service_types, ' ') AS service_types,
+    p.claim_key, r.response_id, r.check_date, r.payer_id, r.member_id, b.benefit_seq,
+    b.eligibility_code, b.coverage_status, array_to_string(b.service_types, ' ') AS service_types,
     b.coverage_begin, b.coverage_end, b.answered_for, b.date_qualifiers
-FROM stg.eligibility_responses AS r
+FROM dispute_packets AS p
+JOIN stg.eligibility_responses AS r ON r.member_id = p.member_id AND r.payer_id = p.payer_id
 JOIN stg.eligibility_benefits AS b
     ON b.file_sha256 = r.file_sha256 AND b.response_id = r.response_id
-WHERE r.member_id = {{ member_id }} AND r.payer_id = {{ payer_id }}
-  AND r.check_date <= {{ as_of }} AND r.rejection_reason IS NULL
+WHERE r.check_date <= {{ as_of }} AND r.rejection_reason IS NULL
   AND b.coverage_status IN ('active', 'inactive')
-ORDER BY r.check_date, r.response_id, b.benefit_seq;
+ORDER BY p.claim_key, r.check_date, r.response_id, b.benefit_seq;
 
 -- name: packet_sessions
--- The session rows (EHR) that document one claim's lines, as recoup chose them.
-SELECT claim_id, line_number, session_level, minutes, note_signed_at, signed_before_service,
-       phq9, gad7
-FROM mart.sessions_by_line
-WHERE claim_key = {{ claim_key }}
-ORDER BY line_number;
+-- The session rows (EHR) that document each packet's claim lines, as recoup chose them.
+SELECT s.claim_key, s.claim_id, s.line_number, s.session_level, s.minutes, s.note_signed_at,
+       s.signed_before_service, s.phq9, s.gad7
+FROM mart.sessions_by_line AS s
+SEMI JOIN dispute_packets AS p ON p.claim_key = s.claim_key
+ORDER BY s.claim_key, s.line_number;
 
 -- name: packet_payments
--- Every 835 amount for one claim (payments, reversals, corrections) with the CAS the payer gave
--- (the line's own and the claim-level ones).
+-- Every 835 amount for each packet's claim (payments, reversals, corrections) with the CAS the
+-- payer gave (the line's own and the claim-level ones).
+WITH events AS (
+    SELECT e.*
+    FROM mart.line_payment_events AS e
+    SEMI JOIN dispute_packets AS p ON p.claim_key = e.claim_key
+),
+adjustments AS (
+    SELECT
+        e.file_sha256, e.payment_id, e.claim_seq, e.line_seq,
+        string_agg(a.group_code || '-' || a.reason_code || ' ' || a.amount, '; '
+                   ORDER BY a.group_code, a.reason_code) AS adjustments
+    FROM events AS e
+    JOIN stg.remit_adjustments AS a
+        ON a.file_sha256 = e.file_sha256 AND a.payment_id = e.payment_id
+        AND a.claim_seq = e.claim_seq AND (a.line_seq = e.line_seq OR a.line_seq IS NULL)
+    GROUP BY ALL
+)
 SELECT
-    e.payment_date, e.status_code, e.line_number, e.procedure_code,
-    CAST(e.amount AS DECIMAL(18,2)) AS amount,
-    (SELECT string_agg(a.group_code || '-' || a.reason_code || ' ' || a.amount, '; '
-                       ORDER BY a.group_code, a.reason_code)
-     FROM stg.remit_adjustments AS a
-     WHERE a.file_sha256 = e.file_sha256 AND a.payment_id = e.payment_id
-       AND a.claim_seq = e.claim_seq
-       AND (a.line_seq = e.line_seq OR a.line_seq IS NULL)) AS adjustments,
-    e.payment_id
-FROM mart.line_payment_events AS e
-WHERE e.claim_key = {{ claim_key }}
-ORDER BY e.payment_date, e.payment_id, e.claim_seq, e.line_number;
+    e.claim_key, e.payment_date, e.status_code, e.line_number, e.procedure_code,
+    CAST(e.amount AS DECIMAL(18,2)) AS amount, a.adjustments, e.payment_id
+FROM events AS e
+LEFT JOIN adjustments AS a
+    ON a.file_sha256 = e.file_sha256 AND a.payment_id = e.payment_id
+    AND a.claim_seq = e.claim_seq AND a.line_seq IS NOT DISTINCT FROM e.line_seq
+ORDER BY e.claim_key, e.payment_date, e.payment_id, e.claim_seq, e.line_number;
