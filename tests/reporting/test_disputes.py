@@ -126,6 +126,11 @@ def judged() -> Iterator[Judged]:
     # PLB WO on a claim of a provider that sends no sessions feed: documentation unknown
     _paid_claim(kit, "UPLB", "M9", session=False, billing_npi="3333333333")
     kit.plb(kit.payment(payment_date=date(2024, 11, 4)), "UPLB", "30.00")
+    # a correction in the same 835 re-pays 115.00 with CO-45: the payer kept 5.00, re-priced
+    _paid_claim(kit, "CORR", "M10")
+    payment = _reverse(kit, "CORR")
+    kit.pay("CORR", [Remit("90837", "115.00")], payment=payment)
+    _adjust(kit, payment, "CORR", "1", "CO-45 35.00", "PR-2 0.00")
     # PLB WO naming a claim the warehouse does not know
     kit.plb(kit.payment(payment_date=date(2024, 11, 4)), "NOSUCH", "25.00")
     kit.run(as_of=AS_OF)
@@ -149,6 +154,7 @@ def test_each_takeback_gets_its_verdict_and_reasons(judged: Judged) -> None:
         "WPLB": ("disputable", []),
         "UPLB": ("unknown", []),
         "NOSUCH": ("unknown", []),
+        "CORR": ("unknown", ["CO-45"]),
     }
     t = judged.by_claim
     (response_m1,) = judged.kit.rows(
@@ -188,6 +194,10 @@ def test_each_takeback_gets_its_verdict_and_reasons(judged: Judged) -> None:
     assert t["UPLB"].reasons == [
         "no documentation record: line 1 (90837): the billing provider sends no sessions feed"
     ]
+    assert t["CORR"].reasons == [
+        "recoup's records cannot answer CO-45: the charge is above the fee schedule or contract "
+        "(re-priced)"
+    ]
     assert t["NOSUCH"].reasons == ["the claim it names is not in the warehouse (or has no lines)"]
 
 
@@ -214,7 +224,9 @@ def test_amounts_deadlines_and_order(judged: Judged) -> None:
         ("WPLB", Decimal("40.00")),
         ("UPLB", Decimal("30.00")),
         ("NOSUCH", Decimal("25.00")),
+        ("CORR", Decimal("5.00")),
     ]
+    assert (t["CORR"].taken_back, t["CORR"].repaid) == (Decimal("120.00"), Decimal("115.00"))
 
 
 def chromium_dom(page: Path, profile: Path) -> str:
@@ -272,8 +284,9 @@ def test_disputes_csv_and_packets(judged: Judged, tmp_path: Path) -> None:
         ("M3", "active", "2024-01-01")
     ]
     # nothing of another member or claim in any packet file
-    claims = {"WCOV", "RCOV", "WDOC", "RDOC", "RDUP-A", "RDUP-B", "WDUP", "UAUTH", "WPLB", "UPLB"}
-    members = {f"M{n}" for n in range(1, 10)}
+    claims = {"WCOV", "RCOV", "WDOC", "RDOC", "RDUP-A", "RDUP-B", "WDUP", "UAUTH", "WPLB", "UPLB",
+              "CORR"}  # fmt: skip
+    members = {f"M{n}" for n in range(1, 11)}
     for packet in (tmp_path / "disputes").iterdir():
         own = {"WCOV": "M1", "WDOC": "M3", "WDUP": "M6", "WPLB": "M8"}[packet.name]
         for path in packet.iterdir():
