@@ -305,6 +305,11 @@ def assess(
     return out
 
 
+def flagged_lines(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The findings with an exposure in the report's scope, for ``reporting.reserve``."""
+    return _rows(con, "flagged_lines", {})
+
+
 def _read_takebacks(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     result = con.execute("SELECT * FROM dispute_takebacks")
     columns = [column[0] for column in result.description or []]

@@ -46,10 +46,11 @@ def render_html(
     details: ReportDetails,
     titles: Mapping[str, str],
     disputes: Mapping[str, Any] | None = None,
+    reserve: Mapping[str, Any] | None = None,
 ) -> str:
     """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
     rules (``RuleBook.titles``); ``disputes`` is ``reporting.disputes.section`` (none: no
-    section)."""
+    section); ``reserve`` is ``reporting.reserve.expected_recoupments`` (none: no section)."""
     from reporting import charts  # Matplotlib loads only when a page is drawn
 
     shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
@@ -94,4 +95,5 @@ def render_html(
         peer_stats=details.peer_stats,
         charts={name: Markup(svg) for name, svg in chart_svgs.items()},
         disputes=disputes,
+        reserve=reserve,
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from reporting import disputes
+from reporting import disputes, reserve
 from reporting.exposure import details_from_tables, summary_from_tables
 from reporting.extracts import write_findings_csv, write_findings_parquet
 from reporting.files import replacing_folder, write_text
@@ -105,9 +105,17 @@ def _write_files(
         # takebacks to dispute (issue 12): disputes.csv, disputes/<claim>/, a page section
         takebacks = disputes.assess(con, as_of=as_of, thresholds=rules.thresholds)
         disputes.write_disputes(con, out_dir, takebacks, as_of=as_of, pseudonym_key=pseudonym_key)
+        # expected recoupments (issue 12 item 3, docs/reserve.md): a page section
+        expected = reserve.expected_recoupments(disputes.flagged_lines(con), takebacks, as_of)
     write_text(
         paths.index_html,
-        render_html(summary, details, rules.titles, disputes=disputes.section(takebacks)),
+        render_html(
+            summary,
+            details,
+            rules.titles,
+            disputes=disputes.section(takebacks),
+            reserve=expected,
+        ),
     )
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary

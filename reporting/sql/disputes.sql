@@ -176,8 +176,11 @@ SELECT
     se.note_signed_at AS session_signed_at,
     se.signed_before_service AS session_signed_before_service,
     t.min_minutes,
-    cp.other_paid_claim_id
+    cp.other_paid_claim_id,
+    lp.first_payment_date
 FROM lines AS l
+LEFT JOIN mart.line_payments AS lp
+    ON lp.claim_key = l.claim_key AND lp.line_number = l.line_number
 LEFT JOIN mart.coverage_segments AS s
     ON s.member_id = l.member_id AND s.payer_id = l.payer_id
     AND l.date_of_service BETWEEN s.segment_start AND s.segment_end
@@ -242,3 +245,14 @@ LEFT JOIN adjustments AS a
     ON a.file_sha256 = e.file_sha256 AND a.payment_id = e.payment_id
     AND a.claim_seq = e.claim_seq AND a.line_seq IS NOT DISTINCT FROM e.line_seq
 ORDER BY e.claim_key, e.payment_date, e.payment_id, e.claim_seq, e.line_number;
+
+-- name: flagged_lines
+-- The findings with an exposure on the report's lines (reporting/reserve.py): the lines a payer
+-- could still take back, with their open exposure and first payment date.
+SELECT
+    f.claim_key, f.line_number, f.rule, l.payer_id, l.open_exposure, lp.first_payment_date
+FROM report_findings AS f
+JOIN report_lines AS l USING (claim_key, line_number)
+JOIN mart.line_payments AS lp USING (claim_key, line_number)
+WHERE f.exposure > 0
+ORDER BY f.claim_key, f.line_number, f.rule;

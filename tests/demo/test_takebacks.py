@@ -217,3 +217,4 @@ def test_a_packet_opens_offline_and_quotes_the_records(run: dict, tmp_path: Path
     page = (run["reports"] / "index.html").read_text()
     assert '<section id="disputes">' in page
     assert 'href="disputes/PCN00000041/summary.html"' in page
+    assert '<section id="reserve">' in page and "Backtest as of 2026-05-15" in page
