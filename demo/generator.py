@@ -132,14 +132,17 @@ def generate(
     seed: int = 7,
     claims: int = 2000,
     as_of: date = date(2026, 11, 15),
+    pending: Path | None = None,
     takebacks: bool = False,
 ) -> dict:
     """Write the demo inbox, ``answer_key.csv`` and ``manifest.json`` under ``out``.
 
     ``rules`` are the rule ids the manifest accounts for (the caller hands over
     ``expectations.catalog.RULE_IDS``: ids only, the key is computed independently of the rule
-    queries). Returns the manifest. Deterministic for (seed, claims, as_of). Raises PlantMismatch
-    when the independent evaluation of the rules disagrees with the planted problems.
+    queries). With ``pending``, also the unsent claims of ``demo.pending`` under that folder
+    (the inbox and manifest stay byte for byte what they are without it). Returns the manifest.
+    Deterministic for (seed, claims, as_of). Raises PlantMismatch when the independent
+    evaluation of the rules disagrees with the planted problems.
     ``takebacks`` also plants wrongful and rightful takebacks (``demo/takebacks.py``) and writes
     their expected verdicts to ``takebacks_key.csv``.
     """
@@ -155,6 +158,11 @@ def generate(
     buckets, tally = Buckets(work), Tally()
     shares: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     clients = 0
+    planner = None
+    if pending is not None:
+        from demo.pending import PendingPlanner
+
+        planner = PendingPlanner(as_of, ctx.fees, seed)
     with (
         (out / "answer_key.csv").open("w", newline="", encoding="utf-8") as key_handle,
         (work / "candidates.csv").open("w", newline="", encoding="utf-8") as cand_handle,
@@ -170,6 +178,8 @@ def generate(
             if planter is not None and planter.plant(truth, findings):
                 findings, facts = evaluate_client(truth, as_of, ctx.fees)
                 _check(truth, findings)
+            if planner is not None:
+                planner.observe(truth, findings, facts)
             by_line: dict[tuple[str, int], list[Finding]] = defaultdict(list)
             for f in findings:
                 by_line[(f.claim_key, f.line_number)].append(f)
@@ -235,6 +245,8 @@ def generate(
     }
     inbox.write_reference(out, appeal_days=APPEAL_DAYS if planter is not None else None)
     shutil.rmtree(work)
+    if planner is not None and pending is not None:
+        planner.write(Path(pending), {npi: list(v) for npi, v in shares.items()})
     manifest = _manifest(seed, claims, as_of, clients, files, tally, stats, flagged, rules)
     if planter is not None:
         planter.write_key(out / "takebacks_key.csv")

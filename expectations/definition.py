@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from expectations.actions import check_action
 from expectations.config import RulesConfig
 from marts.templating import SqlValue, placeholders, render_sql
 
@@ -72,8 +73,9 @@ class Precondition:
 @dataclass(frozen=True)
 class Rule:
     """One rule: ``id`` (stable), ``description`` (what, why, formula), its query and thresholds;
-    ``order`` (its place in the catalog and the reports), ``preconditions`` (when it is skipped)
-    and ``explain`` (its evidence in plain words, for the person who fixes the claim)."""
+    ``order`` (its place in the catalog and the reports), ``preconditions`` (when it is skipped),
+    ``explain`` (its evidence in plain words, for the person who fixes the claim) and ``action``
+    (what to do about a finding: one of ``expectations.actions.ACTIONS``)."""
 
     id: str
     description: str
@@ -82,6 +84,7 @@ class Rule:
     order: int
     explain: Explain
     preconditions: tuple[Precondition, ...] = ()
+    action: str = ""
 
     @property
     def needs(self) -> str | None:
@@ -98,13 +101,15 @@ class Rule:
         source: str,
         order: int,
         explain: Explain,
+        action: str,
         thresholds: tuple[str, ...] = (),
         preconditions: tuple[Precondition, ...] = (),
     ) -> Rule:
         """The rule whose query is the ``.sql`` next to ``source`` (the module's ``__file__``),
         a file named after the rule id (dots as underscores).
 
-        Checks that the query uses exactly the declared thresholds (plus ``as_of``).
+        Checks that the query uses exactly the declared thresholds (plus ``as_of``) and that
+        ``action`` is one of the vocabulary (``expectations.actions``).
         """
         path = Path(source).with_suffix(".sql")
         if path.stem != rule_id.replace(".", "_"):
@@ -125,6 +130,7 @@ class Rule:
             order,
             explain,
             preconditions,
+            check_action(rule_id, action),
         )
 
     def sql(self, config: RulesConfig, as_of: date) -> str:

@@ -23,14 +23,14 @@ def render(rules: Iterable[Rule] | None = None) -> str:
         "a test fails when this page and the definitions disagree. Thresholds are the defaults "
         "of `expectations/defaults.toml` (override per run); `docs/decisions.md` says how the "
         "SPEC's open points are read.\n",
-        "| rule | thresholds (default) | needs |",
-        "| --- | --- | --- |",
+        "| rule | thresholds (default) | needs | what to do about a finding |",
+        "| --- | --- | --- | --- |",
     ]
     for rule in chosen:
         values = ", ".join(f"`{name}` = {config[name]!r}" for name in rule.thresholds) or "none"
         parts.append(
             f"| [`{rule.id}`](#{rule.id.replace('.', '')}) | {values} | "
-            f"{rule.needs or 'claims and remittances'} |"
+            f"{rule.needs or 'claims and remittances'} | {rule.action} |"
         )
     for rule in chosen:
         title, _, body = rule.description.strip().partition("\n")

@@ -98,7 +98,8 @@ def backfill(
     deidentify: bool = False,
 ) -> BackfillResult:
     """Re-evaluate every claim with a date of service in [start, end] with today's rules and
-    eligibility knowledge, and write ``<reports>/backfill/<start>_<end>[_<payer>]/``.
+    eligibility knowledge, and write ``<reports>/backfill/<start>_<end>[_<payer>]/`` (with
+    ``claim_ids``, its own ``..._claims-<12 hex>/``: ``reporting.scope.report_dir``).
     ``inbox`` None: load nothing, re-evaluate what the warehouse holds.
 
     ``step`` picks one of three ways through the same backfill (``recoup backfill`` through a
@@ -166,7 +167,10 @@ def evaluate_months(
         summary=None,
         audit=None,
     )
-    counts = ", ".join(f"{month[:7]}: {count} findings" for month, count in findings.items())
+    counts = ", ".join(
+        f"{month[:7]}: {count} findings ({progress.PARTITION_COUNTS})"
+        for month, count in findings.items()
+    )
     return served_outcome(loaded, _completed(counts, result))
 
 

@@ -209,6 +209,13 @@ def demo(
     as_of: Annotated[
         date | None, Parameter(help="Date the demo is built around (default 2026-11-15).")
     ] = None,
+    pending: Annotated[
+        Path | None,
+        Parameter(
+            help="Also write a batch of claims not yet sent (claims.837, clean.837, "
+            "sessions.csv, answer_key.csv) to this folder, for `recoup check`."
+        ),
+    ] = None,
     takebacks: Annotated[
         bool,
         Parameter(
@@ -231,6 +238,8 @@ def demo(
         kwargs["takebacks"] = True
     if as_of is not None:
         kwargs["as_of"] = as_of  # type: ignore[assignment]
+    if pending is not None:
+        kwargs["pending"] = pending  # type: ignore[assignment]
     try:
         manifest = generate(out, rules=RULE_IDS, **kwargs)  # type: ignore[arg-type]
     except NotADemoFolder as exc:
@@ -245,6 +254,11 @@ def demo(
         f"answer key: {out / 'answer_key.csv'}; run it with: "
         f"recoup run --inbox {out} --as-of {manifest['as_of']}"
     )
+    if pending is not None:
+        echo(
+            f"pending claims written to {pending}; after the run check them with: recoup check "
+            f"{pending / 'claims.837'} --sessions {pending / 'sessions.csv'}"
+        )
 
 
 def starting_line(as_of: date, files: int, inbox: Path) -> str:
@@ -380,7 +394,8 @@ def backfill(
 ) -> None:
     """Re-evaluate every claim with a date of service in [START, END] with today's rules and
     eligibility knowledge, month by month, and write the report folder
-    REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer)."""
+    REPORTS/backfill/START_END/ (START_END_PAYER/ with --payer; an audit of --claims-file
+    writes its own folder, START_END[_PAYER]_claims-<12 hex of the claim list>/)."""
     from loading.ingest import InboxError, scan_inbox
     from reporting.audit import read_claim_ids
 
@@ -460,7 +475,7 @@ def backfill(
     def show(event: progress.PartitionDone) -> None:
         echo(
             f"partition {event.month:%Y-%m} ({event.done}/{event.total}): "
-            f"{event.findings:,} findings"
+            f"{event.findings:,} findings ({progress.PARTITION_COUNTS})"
         )
 
     echo(f"backfill {start} to {end}" + (f", payer {payer}" if payer else "") + ", here")
@@ -597,6 +612,54 @@ def report(
     paths = result.paths
     chosen = {"html": paths.index_html, "csv": paths.findings_csv}.get(format or "", paths.folder)
     echo(str(chosen))
+
+
+@app.command
+def check(
+    file: Annotated[
+        Path,
+        Parameter(help="The claims not yet sent: an 837P, or a claims CSV/Parquet (README)."),
+    ],
+    *,
+    db: Db = None,
+    format: Annotated[
+        Literal["text", "json"],
+        Parameter(help="text: one block per claim line at risk; json: README's schema."),
+    ] = "text",
+    sessions: Annotated[
+        Path | None,
+        Parameter(
+            help="Notes of these claims (a sessions CSV/Parquet) when the warehouse's sessions "
+            "feed does not carry them yet."
+        ),
+    ] = None,
+) -> None:
+    """Judge claims not yet sent against what the warehouse knows (eligibility, notes, prior
+    claims, the clinician's 90837 share, payer policies). Exit 0 nothing at risk, 1 a line at
+    risk, 2 bad input. Reads the warehouse read-only; writes nothing, starts no Prefect."""
+    from expectations.precheck import (
+        BadInput,
+        NoWarehouse,
+        check_claims,
+        to_json_document,
+        to_text,
+    )
+
+    given_db, db = db, _path(db, settings.DEFAULT_DB)
+    if not db.exists():
+        raise UsageError(_not_found("warehouse", db, "--db", given_db, "run `recoup run` first"))
+    try:
+        result = check_claims(file, db, sessions=sessions)
+    except (BadInput, NoWarehouse) as exc:
+        raise UsageError(str(exc)) from exc
+    if format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(to_json_document(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(to_text(result))
+    if result.at_risk:
+        raise SystemExit(1)
 
 
 def _argument_error(exc: Exception) -> str:

@@ -23,4 +23,5 @@ def report_rules(
         titles=rule_titles(chosen),
         thresholds=config or load_config(),
         reasons={rule.id: rule.explain for rule in chosen},
+        actions={rule.id: rule.action for rule in chosen},
     )

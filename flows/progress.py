@@ -9,6 +9,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 
+# What a partition line's findings count: a backfill re-evaluates whole months, for every payer
+# (the summary's own counts are the scope's; flows/summaries.py prints both meanings).
+PARTITION_COUNTS = "every payer's lines of the month"
+
 
 @dataclass(frozen=True)
 class PartitionDone:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from flows import settings
-from flows.summaries import echo, print_audit, print_totals
+from flows.summaries import echo, print_audit, print_scope_counts, print_totals
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -129,6 +129,7 @@ def backfill_through_deployment(parameters: dict, run_tags: list[str]) -> None:
     summary = json.loads((folder / "exposure.json").read_text(encoding="utf-8"))
     echo(f"finishing run {run.name} ({run.id}) Completed")
     print_totals(summary)
+    print_scope_counts(summary)
     print_audit(summary.get("audit"))
     echo(f"reports: {folder}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flows.progress import PARTITION_COUNTS
 from warehouse.money import dollars
 
 if TYPE_CHECKING:
@@ -83,6 +84,18 @@ def print_totals(summary: dict) -> None:
     )
 
 
+def print_scope_counts(summary: dict) -> None:
+    """A backfill's figures say what each counts: the lines in scope flagged and the findings
+    stored on them (a line can carry several), against the partition lines above, which count
+    every finding of each month re-evaluated."""
+    totals = summary["totals"]
+    echo(
+        f"in scope: {totals['flagged_lines']:,} of {totals['claim_lines']:,} claim lines flagged; "
+        f"{totals.get('findings', 0):,} findings stored on them (a line can carry several "
+        f"findings); the partition lines count the findings of {PARTITION_COUNTS}"
+    )
+
+
 def print_audit(audit: dict | None) -> None:
     if not audit:
         return
@@ -119,6 +132,7 @@ def print_backfill(result: BackfillResult) -> None:
             echo(f"  ignored {note}")
     assert result.summary is not None  # step "all" writes the report
     print_totals(result.summary)
+    print_scope_counts(result.summary)
     for rule, reason in sorted(result.skipped.items()):
         echo(f"  skipped {rule}: {reason}")
     print_audit(result.audit)

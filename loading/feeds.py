@@ -72,6 +72,9 @@ CLAIMS = [
     Column("frequency_code", "text", required=False),
     Column("line_control_number", "text", required=False),
     Column("payer_name", "text", required=False),
+    # providers' names (organisations and clinicians, as in the 837P's NM1*85 / NM1*82)
+    Column("billing_provider_name", "text", required=False),
+    Column("rendering_provider_name", "text", required=False),
 ]
 ELIGIBILITY = [
     Column("member_id", "text"),
@@ -379,6 +382,7 @@ def read_claims(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dict[s
         pl.col("place_of_service").first(),
         pl.col("frequency_code").first(),
         pl.col("rendering_npi").first(),
+        pl.col("billing_provider_name").first(),
     )
     lines = frame.select(
         "file_sha256",
@@ -392,6 +396,11 @@ def read_claims(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dict[s
         "date_of_service",
         "line_control_number",
         pl.coalesce("rendering_npi", "billing_npi").alias("rendering_npi"),
+        # the name of the provider whose NPI that is: the rendering one's, else the billing one's
+        pl.when(pl.col("rendering_npi").is_not_null())
+        .then(pl.col("rendering_provider_name"))
+        .otherwise(pl.col("billing_provider_name"))
+        .alias("rendering_provider_name"),
     )
     return {"stg.claims": _to_arrow(claims), "stg.claim_lines": _to_arrow(lines)}
 

@@ -6,6 +6,8 @@ Every figure comes from the marts through the SQL in ``sql/``; this module only 
   the payer's look-back at as-of (all findings of a line share its payment date and payer), so
   ``open_exposure`` and ``time_barred_exposure`` split the lines, never a line;
 * ``by_rule`` counts the findings that are not time-barred and sums their exposure, gross;
+  ``by_action`` does the same per action (what to do about a finding, named by its rule), with the
+  earliest ``act_by`` (the last day the payer can recoup) among them;
 * ``realized_recoupments`` sums reversals (|CLP04| of CLP02 = 22) and PLB WO amounts in scope,
   those naming unknown claims included (``scope.sql`` says which are in a backfill's scope).
 """
@@ -43,10 +45,13 @@ def summary_from_tables(
     scope: Scope,
     skipped: dict[str, str],
     rule_ids: Sequence[str],
+    actions: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The exposure.json dict, from the temporary tables of ``scoped_tables``; ``by_rule`` lists
-    ``rule_ids`` in their order, zero for a rule with no finding in scope."""
+    ``rule_ids`` in their order, zero for a rule with no finding in scope; ``by_action`` lists
+    ``actions`` (zero when none) and any other action a finding in scope carries."""
     totals = rows(con, "totals")[0]
+    findings = rows(con, "finding_count")[0]["findings"]
     realized = rows(con, "realized_by_kind")
     unmatched = rows(con, "unmatched")[0]
     by_rule: dict[str, dict[str, Any]] = {rule: {"lines": 0, "exposure": 0.0} for rule in rule_ids}
@@ -78,6 +83,7 @@ def summary_from_tables(
             "time_barred_exposure": money(totals["time_barred_exposure"]),
             "realized_recoupments": realized_sum(),
             "flagged_lines": totals["flagged_lines"],
+            "findings": findings,
         },
         "realized_recoupments": {
             "reversals": realized_sum("reversal"),
@@ -90,6 +96,7 @@ def summary_from_tables(
             "amount": money(unmatched["amount"]),
         },
         "by_rule": by_rule,
+        "by_action": by_action(con, actions),
         "by_payer": {
             row["payer_id"]: {
                 "net_paid": money(row["net_paid"]),
@@ -119,6 +126,22 @@ def summary_from_tables(
     }
 
 
+def by_action(con: duckdb.DuckDBPyConnection, actions: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """exposure.json ``by_action``: per action, the findings that are not time-barred, their
+    exposure (gross) and the earliest ``act_by`` among them (ISO date, None without findings)."""
+    result: dict[str, dict[str, Any]] = {
+        action: {"findings": 0, "exposure": 0.0, "first_act_by": None} for action in actions
+    }
+    for row in rows(con, "by_action"):
+        first = row["first_act_by"]
+        result[row["action"]] = {
+            "findings": row["findings"],
+            "exposure": money(row["exposure"]),
+            "first_act_by": first.isoformat() if first else None,
+        }
+    return result
+
+
 def build_summary(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -133,10 +156,11 @@ def build_summary(
     Needs the mart built and the rules run for ``as_of`` (else ``ReportInputsStale``); ``skipped``
     is ``RulesResult.skipped``; ``rules`` gives the rule ids and the outlier window.
     """
-    with scoped_tables(con, scope, as_of, rules.thresholds):
+    with scoped_tables(con, scope, as_of, rules.thresholds, rules.actions):
         return summary_from_tables(
-            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
-        )
+            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids,
+            actions=rules.action_names,
+        )  # fmt: skip
 
 
 # ---- detail for the HTML report and the Prefect artifacts -------------------------------------
@@ -172,6 +196,10 @@ class ReportDetails:
     unmatched_by_reason: list[dict[str, Any]] = field(default_factory=list)
     # files that did not load whole, and parts rejected on their own (ledger.not_loaded)
     not_loaded: list[str] = field(default_factory=list)
+    # the worklist (reporting/work.py) and the names beside payer ids and NPIs
+    work: list[dict[str, Any]] = field(default_factory=list)
+    payer_names: dict[str, str] = field(default_factory=dict)
+    provider_names: dict[str, str] = field(default_factory=dict)
 
 
 def peer_stats(shares: list[dict[str, Any]], config: Mapping[str, Any]) -> PeerStats:

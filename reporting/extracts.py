@@ -34,13 +34,19 @@ FINDING_COLUMNS = (
     "lookback_months",
     "evidence",
     "claim_key",  # tells apart two claims that share a CLM01 (a reused account number)
+    # the worklist (appended: earlier columns keep their places): what to do about the finding,
+    # the last day the payer can recoup it, and the names beside payer_id and rendering_npi
+    "action",
+    "act_by",
+    "payer_name",
+    "provider_name",
 )
 
 
 # Columns that hold text from the feeds or the rules (the others are numbers, dates, booleans).
 TEXT_COLUMNS = frozenset(
     ("claim_id", "payer_id", "member_id", "rendering_npi", "billing_npi", "code", "rule",
-     "claim_key")
+     "claim_key", "action", "payer_name", "provider_name")
 )  # fmt: skip
 
 

@@ -26,6 +26,8 @@ REPORT_FILES = frozenset(
         "audit.json",
         "audit.csv",
         "audit.html",
+        "reverify.csv",  # nightly: reporting/prevention.py
+        "providers",  # nightly: one fix-list page per rendering provider
         "disputes.csv",  # takebacks to dispute (reporting/disputes.py)
         "disputes",  # a packet folder per disputable takeback
     }

@@ -45,12 +45,15 @@ def render_html(
     summary: dict[str, Any],
     details: ReportDetails,
     titles: Mapping[str, str],
+    prevention: Any = None,
     disputes: Mapping[str, Any] | None = None,
     reserve: Mapping[str, Any] | None = None,
 ) -> str:
     """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
-    rules (``RuleBook.titles``); ``disputes`` is ``reporting.disputes.section`` (none: no
-    section); ``reserve`` is ``reporting.reserve.expected_recoupments`` (none: no section)."""
+    rules (``RuleBook.titles``); ``prevention`` (``reporting.prevention.Prevention``, nightly
+    only) adds the re-verification and clinician fix-list section; ``disputes`` is
+    ``reporting.disputes.section`` and ``reserve`` ``reporting.reserve.expected_recoupments``
+    (none: no section)."""
     from reporting import charts  # Matplotlib loads only when a page is drawn
 
     shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
@@ -94,6 +97,7 @@ def render_html(
         shares_by_npi=shares_by_npi,
         peer_stats=details.peer_stats,
         charts={name: Markup(svg) for name, svg in chart_svgs.items()},
+        prevention=prevention,
         disputes=disputes,
         reserve=reserve,
     )

@@ -1,10 +1,11 @@
-"""The report's SQL: the scoped temporary tables (``sql/scope.sql``) and the named queries over them
-(``sql/summary.sql``, one ``-- name: <query>`` block each)."""
+"""The report's SQL: the scoped temporary tables (``sql/scope.sql``, then the worklist's
+``sql/work_tables.sql``) and the named queries over them (``sql/summary.sql`` and ``sql/work.sql``,
+one ``-- name: <query>`` block each)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import cache
@@ -25,7 +26,12 @@ TEMP_TABLES = (
     "report_recoupments",
     "report_unmatched",
     "report_provider_shares",
+    "report_rule_actions",
+    "report_payer_names",
+    "report_provider_names",
+    "report_work",
 )
+NAMED_QUERY_FILES = ("summary.sql", "work.sql")
 _NAME = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
 
 
@@ -35,10 +41,14 @@ class ReportInputsStale(RuntimeError):
 
 @cache
 def named_queries() -> dict[str, str]:
-    """The ``-- name:`` blocks of ``summary.sql``."""
-    text = (SQL_DIR / "summary.sql").read_text()
-    parts = _NAME.split(text)
-    return {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
+    """The ``-- name:`` blocks of ``summary.sql`` and ``work.sql``."""
+    queries: dict[str, str] = {}
+    for name in NAMED_QUERY_FILES:
+        parts = _NAME.split((SQL_DIR / name).read_text())
+        queries.update(
+            {parts[i]: parts[i + 1].strip().rstrip(";") for i in range(1, len(parts), 2)}
+        )
+    return queries
 
 
 def define_window_lines(con: duckdb.DuckDBPyConnection) -> None:
@@ -72,9 +82,15 @@ def scope_params(scope: Scope, as_of: date, config: Mapping[str, Any]) -> dict[s
 
 @contextmanager
 def scoped_tables(
-    con: duckdb.DuckDBPyConnection, scope: Scope, as_of: date, config: Mapping[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    as_of: date,
+    config: Mapping[str, Any],
+    actions: Mapping[str, str] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Create the report's temporary tables for ``scope``; drop them on exit.
+    """Create the report's temporary tables for ``scope``; drop them on exit. ``actions`` maps
+    each rule id to what to do about its findings (``RuleBook.actions``; a rule it does not name
+    has no action in the worklist).
 
     Raises ``ReportInputsStale`` when the mart was built for another as-of date, or when findings
     in scope were computed for another as-of date or another net paid (rules not rerun after a
@@ -91,6 +107,8 @@ def scoped_tables(
         con.execute(
             render_sql((SQL_DIR / "scope.sql").read_text(), scope_params(scope, as_of, config))
         )
+        _rule_actions(con, sorted((actions or {}).items()))
+        con.execute((SQL_DIR / "work_tables.sql").read_text())
         stale = rows(con, "stale_findings", {"as_of": as_of})[0]
         if stale["other_as_of"] or stale["other_net_paid"]:
             raise ReportInputsStale(
@@ -102,3 +120,10 @@ def scoped_tables(
     finally:
         for table in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def _rule_actions(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]]) -> None:
+    """``report_rule_actions(rule, action)``: the rule book's action of each rule."""
+    con.execute("CREATE OR REPLACE TEMP TABLE report_rule_actions (rule VARCHAR, action VARCHAR)")
+    if pairs:
+        con.executemany("INSERT INTO report_rule_actions VALUES (?, ?)", list(pairs))

@@ -22,17 +22,24 @@ class RuleBook:
     ``titles`` gives the rows of the "by rule" figures (a rule with no finding shows zero);
     ``thresholds`` is the run's rule configuration, of which the reports read the outlier window
     and cut-offs (``outlier.*``) to scope the peer chart the way the rule did; ``reasons`` maps a
-    rule id to its ``explain`` (the rule's own, handed over with it).
+    rule id to its ``explain`` (the rule's own, handed over with it); ``actions`` maps a rule id
+    to what to do about its findings (the rule's own, from a fixed vocabulary).
     """
 
     titles: Mapping[str, str]
     thresholds: Mapping[str, Any]
     reasons: Mapping[str, Callable[[Evidence], str]] = field(default_factory=dict)
+    actions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ids(self) -> tuple[str, ...]:
         """The rule ids, in catalog order."""
         return tuple(self.titles)
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        """The actions the rules name, each once, in the order of the first rule naming it."""
+        return tuple(dict.fromkeys(self.actions.values()))
 
     def title(self, rule: str) -> str:
         """The rule's title, or its id when the book does not know it."""

@@ -9,6 +9,7 @@ line (recoupments and unmatched remittances naming unknown claims) follows the r
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -91,15 +92,27 @@ def slug(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9]+", "-", text.lower())).strip("-") or "x"
 
 
+def claims_tag(claim_ids: Iterable[str]) -> str:
+    """``claims-`` and the first 12 hex digits of the SHA-256 of the claim list (sorted, unique,
+    one id a line): the same audit sample gives the same tag, whatever its file's order or
+    format; another sample, another tag."""
+    text = "".join(f"{claim_id}\n" for claim_id in sorted(set(claim_ids)))
+    return "claims-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
 def report_dir(root: Path, scope: Scope, as_of: date) -> Path:
     """The SPEC's folder for a run: ``<root>/<as_of>/`` (nightly) or
-    ``<root>/backfill/<start>_<end>[_<payer>]/``."""
+    ``<root>/backfill/<start>_<end>[_<payer>]/``; an audit of named claims (``--claims-file``)
+    gets its own, ``<root>/backfill/<start>_<end>[_<payer>]_claims-<12 hex>/`` (``claims_tag``),
+    so it never replaces the whole window's report, nor another sample's."""
     if scope.kind == "nightly":
         return root / as_of.isoformat()
     assert scope.start is not None and scope.end is not None
     name = f"{scope.start.isoformat()}_{scope.end.isoformat()}"
     if scope.payer_id:
         name += "_" + slug(scope.payer_id)
+    if scope.claim_ids is not None:
+        name += "_" + claims_tag(scope.claim_ids)
     return root / "backfill" / name
 
 

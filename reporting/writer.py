@@ -24,6 +24,7 @@ from reporting.json_report import to_json
 from reporting.queries import scoped_tables
 from reporting.rulebook import RuleBook
 from reporting.scope import Scope
+from reporting.work import names, work_by_action
 
 
 @dataclass
@@ -95,11 +96,14 @@ def _write_files(
     pseudonym_key: bytes | None,
 ) -> ReportPaths:
     paths = _paths_in(out_dir)
-    with scoped_tables(con, scope, as_of, rules.thresholds):
+    with scoped_tables(con, scope, as_of, rules.thresholds, rules.actions):
         summary = summary_from_tables(
-            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids
-        )
+            con, as_of=as_of, scope=scope, skipped=skipped, rule_ids=rules.ids,
+            actions=rules.action_names,
+        )  # fmt: skip
         details = details_from_tables(con, rules)
+        details.work = work_by_action(con, rules, summary["by_action"])
+        details.payer_names, details.provider_names = names(con)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
         # takebacks to dispute (issue 12): disputes.csv, disputes/<claim>/, a page section
@@ -107,12 +111,20 @@ def _write_files(
         disputes.write_disputes(con, out_dir, takebacks, as_of=as_of, pseudonym_key=pseudonym_key)
         # expected recoupments (issue 12 item 3, docs/reserve.md): a page section
         expected = reserve.expected_recoupments(disputes.flagged_lines(con), takebacks, as_of)
+    prevention = None
+    if scope.kind == "nightly":  # reverify.csv and providers/ (reporting/prevention.py)
+        from reporting.prevention import write_prevention
+
+        prevention = write_prevention(
+            con, out_dir, as_of=as_of, thresholds=rules.thresholds, pseudonym_key=pseudonym_key
+        )
     write_text(
         paths.index_html,
         render_html(
             summary,
             details,
             rules.titles,
+            prevention,
             disputes=disputes.section(takebacks),
             reserve=expected,
         ),

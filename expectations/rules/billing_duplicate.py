@@ -11,6 +11,7 @@ then line number).
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 
 
@@ -28,4 +29,5 @@ RULE = Rule.define(
     source=__file__,
     order=100,
     explain=explain,
+    action=actions.VOID_CLAIM,
 )

@@ -13,6 +13,7 @@ Exposure: net paid of the add-on line.
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.words import codes
 
@@ -33,4 +34,5 @@ RULE = Rule.define(
     source=__file__,
     order=70,
     explain=explain,
+    action=actions.CORRECT_AND_RESUBMIT,
 )

@@ -17,6 +17,7 @@ below 0; the whole net paid when 90834 has no allowed amount).
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Precondition, Rule
 
 # Skipped when too few rendering providers have enough paid 90832/90834/90837 lines in the window
@@ -70,5 +71,6 @@ RULE = Rule.define(
     source=__file__,
     order=110,
     explain=explain,
+    action=actions.KEEP_EVIDENCE,
     preconditions=(_PEERS,),
 )

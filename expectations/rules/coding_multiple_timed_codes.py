@@ -12,6 +12,7 @@ id, line number).
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.words import codes
 
@@ -31,4 +32,5 @@ RULE = Rule.define(
     source=__file__,
     order=80,
     explain=explain,
+    action=actions.CORRECT_AND_RESUBMIT,
 )

@@ -14,6 +14,7 @@ whole net paid under 16 minutes or when that code has no allowed amount.
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.preconditions import SESSIONS
 from expectations.words import money
@@ -43,5 +44,6 @@ RULE = Rule.define(
     source=__file__,
     order=30,
     explain=explain,
+    action=actions.CORRECT_AND_RESUBMIT,
     preconditions=(SESSIONS,),
 )

@@ -13,6 +13,7 @@ Exposure: net paid x (units - limit) / units, rounded to cents (half to even).
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.words import number
 
@@ -29,4 +30,5 @@ RULE = Rule.define(
     source=__file__,
     order=90,
     explain=explain,
+    action=actions.CORRECT_AND_RESUBMIT,
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.preconditions import ELIGIBILITY
 
@@ -54,5 +55,6 @@ RULE = Rule.define(
     source=__file__,
     order=10,
     explain=explain,
+    action=actions.REVERIFY_ELIGIBILITY,
     preconditions=(replace(ELIGIBILITY, partial_sql=_UNCHECKED_PAYERS, partial=_PARTIAL),),
 )

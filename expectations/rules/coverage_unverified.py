@@ -13,6 +13,7 @@ Exposure: 0 (a warning).
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.preconditions import ELIGIBILITY
 
@@ -34,5 +35,6 @@ RULE = Rule.define(
     source=__file__,
     order=20,
     explain=explain,
+    action=actions.REVERIFY_ELIGIBILITY,
     preconditions=(ELIGIBILITY,),
 )

@@ -11,6 +11,7 @@ Exposure: 0 (a warning).
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.preconditions import SESSIONS
 
@@ -30,5 +31,6 @@ RULE = Rule.define(
     source=__file__,
     order=60,
     explain=explain,
+    action=actions.KEEP_EVIDENCE,
     preconditions=(SESSIONS,),
 )

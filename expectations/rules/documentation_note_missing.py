@@ -11,6 +11,7 @@ Exposure: net paid.
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.preconditions import SESSIONS
 
@@ -28,5 +29,6 @@ RULE = Rule.define(
     source=__file__,
     order=50,
     explain=explain,
+    action=actions.SIGN_NOTE,
     preconditions=(SESSIONS,),
 )

@@ -11,6 +11,7 @@ Exposure: net paid.
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.preconditions import SESSIONS
 
@@ -26,5 +27,6 @@ RULE = Rule.define(
     source=__file__,
     order=40,
     explain=explain,
+    action=actions.ADD_MINUTES,
     preconditions=(SESSIONS,),
 )

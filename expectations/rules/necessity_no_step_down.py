@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 from expectations.preconditions import SESSIONS
 
@@ -40,5 +41,6 @@ RULE = Rule.define(
     source=__file__,
     order=120,
     explain=explain,
+    action=actions.KEEP_EVIDENCE,
     preconditions=(SESSIONS,),
 )

@@ -13,6 +13,7 @@ Exposure: net paid.
 
 from __future__ import annotations
 
+from expectations import actions
 from expectations.definition import Evidence, Rule
 
 
@@ -30,4 +31,5 @@ RULE = Rule.define(
     source=__file__,
     order=130,
     explain=explain,
+    action=actions.CORRECT_AND_RESUBMIT,
 )

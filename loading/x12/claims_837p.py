@@ -35,12 +35,14 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("place_of_service", STR), ("frequency_code", STR), ("original_claim_ref", STR),
         ("prior_auth", STR), ("rendering_npi", STR), ("diagnosis_codes", STRS),
         ("claim_seq", pa.int32()),  # order of the CLM in the file (a CLM01 may repeat)
+        ("billing_provider_name", STR), ("rendering_provider_name", STR),  # NM1*85 / NM1*82
     ],
     "stg.claim_lines": [
         ("claim_id", STR), ("line_number", pa.int32()), ("procedure_code", STR),
         ("modifiers", STRS), ("charge", MONEY), ("units", QTY), ("place_of_service", STR),
         ("date_of_service", DATE), ("date_of_service_end", DATE),
         ("line_control_number", STR), ("rendering_npi", STR), ("claim_seq", pa.int32()),
+        ("rendering_provider_name", STR),
     ],
 }  # fmt: skip
 
@@ -48,6 +50,16 @@ DIAGNOSIS_QUALIFIERS = frozenset({"ABK", "ABF", "BK", "BF"})  # ICD-10 and ICD-9
 
 # where in the hierarchy the reader is
 HEADER, BILLING, SUBSCRIBER, PATIENT, CLAIM, CLAIM_NM1, OTHER_PAYER, LINE, LINE_NM1 = range(9)
+
+
+def provider_name(e: list[str]) -> str | None:
+    """A provider's name from its NM1 (NM1*85, NM1*82 only: never a member's): NM103 for an
+    organisation (NM102 = 2), ``LAST, FIRST`` for a person; None when NM103 is empty."""
+    last = e[3].strip() if len(e) > 3 else ""
+    first = e[4].strip() if len(e) > 4 else ""
+    if not last:
+        return None
+    return f"{last}, {first}" if first and (len(e) < 3 or e[2] != "2") else last
 
 
 def patient_key(member_id: str, last: str, first: str, birth_date: str) -> str:
@@ -159,7 +171,7 @@ class Claims837Reader:
             q, ident = e[1], (e[9] if n > 9 else "")
             npi = ident if n > 9 and e[8] == "XX" and ident else None
             if where == BILLING and q == "85":
-                s.billing_npi = npi
+                s.billing_npi, s.billing_name = npi, provider_name(e)
             elif where == SUBSCRIBER and q == "IL":
                 if not ident:
                     raise Problem(j, "NM1*IL (subscriber, 2010BA) has no member id in NM109")
@@ -173,10 +185,12 @@ class Claims837Reader:
             elif where in (CLAIM, CLAIM_NM1):
                 if q == "82":
                     s.claim["rendering_npi"] = npi
+                    s.claim["rendering_provider_name"] = provider_name(e)
                 s.where = CLAIM_NM1
             elif where in (LINE, LINE_NM1):
                 if q == "82":
                     s.line["rendering_npi"] = npi
+                    s.line["rendering_provider_name"] = provider_name(e)
                 s.where = LINE_NM1
         elif tag == "REF":
             q, value = e[1], (e[2] or None)
@@ -226,7 +240,7 @@ class Claims837Reader:
     def _hl(self, s: _State, e: list[str], j: int) -> None:
         level = e[3] if len(e) > 3 else ""
         if level == "20":
-            s.billing_npi = s.billing_tax_id = None
+            s.billing_npi = s.billing_tax_id = s.billing_name = None
             s.where, s.has_billing = BILLING, True
         elif level == "22":
             if not s.has_billing:
@@ -285,6 +299,7 @@ class Claims837Reader:
             "total_charge": self.amounts[e[2]], "place_of_service": pos, "frequency_code": freq,
             "original_claim_ref": None, "prior_auth": None, "rendering_npi": None,
             "diagnosis_codes": [], "dos": None, "index": j, "lines": 0,
+            "billing_provider_name": s.billing_name, "rendering_provider_name": None,
         }  # fmt: skip
         s.where = CLAIM
         s.claims += 1
@@ -314,6 +329,7 @@ class Claims837Reader:
             "line_number": int(number), "procedure_code": None, "modifiers": [],
             "charge": None, "units": None, "place_of_service": None, "dos": None,
             "line_control_number": None, "rendering_npi": None, "index": j,
+            "rendering_provider_name": None,
         }  # fmt: skip
         s.where = LINE
 
@@ -364,6 +380,13 @@ class Claims837Reader:
         row["date_of_service"], row["date_of_service_end"] = dos
         row["place_of_service"] = line["place_of_service"] or claim["place_of_service"]
         row["rendering_npi"] = line["rendering_npi"] or claim["rendering_npi"] or s.billing_npi
+        # the name of the provider whose NPI that is (same order: line, claim, billing)
+        if line["rendering_npi"]:
+            row["rendering_provider_name"] = line["rendering_provider_name"]
+        elif claim["rendering_npi"]:
+            row["rendering_provider_name"] = claim["rendering_provider_name"]
+        else:
+            row["rendering_provider_name"] = s.billing_name
         for name, values in cols.items():
             values.append(row[name])
         claim["lines"] += 1
@@ -388,6 +411,7 @@ class _State:
         self.where, self.has_billing, self.dependent = HEADER, False, False
         self.billing_npi: str | None = None
         self.billing_tax_id: str | None = None
+        self.billing_name: str | None = None  # NM1*85: an organisation or a clinician
         self.member_id: str | None = None
         self.payer_id: str | None = None
         self.payer_name: str | None = None

@@ -122,9 +122,11 @@ FROM report_provider_shares
 ORDER BY rendering_npi;
 
 -- name: findings_extract
--- findings.csv / findings.parquet: one row per finding in scope.
+-- findings.csv / findings.parquet: one row per finding in scope; the worklist's columns (what to
+-- do, by when, the payer's and the rendering provider's names: work_tables.sql) come last.
 SELECT
     claim_id, line_number, payer_id, member_id, rendering_npi, billing_npi, date_of_service,
-    code, rule, net_paid, exposure, time_barred, payment_date, lookback_months, evidence, claim_key
-FROM report_findings
+    code, rule, net_paid, exposure, time_barred, payment_date, lookback_months, evidence, claim_key,
+    action, act_by, payer_name, provider_name
+FROM report_work
 ORDER BY claim_id, claim_key, line_number, rule;

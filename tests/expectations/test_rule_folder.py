@@ -48,6 +48,7 @@ RULE = Rule.define(
     source=__file__,
     order=1000,
     explain=explain,
+    action="correct the code and resubmit",
     preconditions=(
         Precondition(
             needs=None,

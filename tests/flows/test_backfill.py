@@ -156,6 +156,7 @@ def test_backfill_command_shows_progress_and_writes_the_audit(
     runs: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from flows.cli import main
+    from reporting.scope import claims_tag
 
     db = runs["db"]
     with open_warehouse(db, read_only=True) as con:
@@ -200,7 +201,8 @@ def test_backfill_command_shows_progress_and_writes_the_audit(
         "partition 2026-05 (3/4)",
         "partition 2026-06 (4/4)",
     ]
-    folder = reports / "backfill" / "2026-03-10_2026-06-30_mcrdm"
+    # an audit of named claims has its own folder: the whole window's report stays as it is
+    folder = reports / "backfill" / f"2026-03-10_2026-06-30_mcrdm_{claims_tag(ids[::2])}"
     audit = json.loads((folder / "audit.json").read_text())
     assert audit["audited_claims"] == len(ids[::2])
     assert json.loads((folder / "exposure.json").read_text())["scope"]["payer_id"] == PAYER

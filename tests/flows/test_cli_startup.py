@@ -13,7 +13,7 @@ from tests.conftest import DEMO_AS_OF
 from tests.flows.fresh import recoup_fresh
 from tests.flows.test_run_faults import tiny_inbox
 
-COMMANDS = ("backfill", "demo", "report", "run", "serve")
+COMMANDS = ("backfill", "check", "demo", "report", "run", "serve")
 
 
 def test_help_imports_nothing_heavy() -> None:

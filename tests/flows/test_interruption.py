@@ -60,16 +60,11 @@ class Outcome:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    # a folder (disputes/) as the sorted (relative path, bytes) of the files under it
+    """Every file of the report folder, subfolders included (providers/), by relative path."""
     return {
-        entry.name: entry.read_bytes()
+        entry.relative_to(folder).as_posix(): entry.read_bytes()
+        for entry in sorted(folder.rglob("*"))
         if entry.is_file()
-        else repr(
-            sorted(
-                (str(p.relative_to(entry)), p.read_bytes()) for p in entry.rglob("*") if p.is_file()
-            )
-        ).encode()
-        for entry in sorted(folder.iterdir())
     }
 
 
@@ -190,12 +185,23 @@ def reference(
     assert len(result.ledger) == 54 and {row[3] for row in result.ledger} == {"loaded"}
     assert len(result.findings) == 11  # 10 of 34 lines flagged, one by two rules
     assert list(result.report) == [
-        "disputes",
+        # the one disputable takeback's packet (reporting/disputes.py): a PLB WO on PCN00000028
+        "disputes/PCN00000028/claim_lines.csv",
+        "disputes/PCN00000028/eligibility.csv",
+        "disputes/PCN00000028/payments.csv",
+        "disputes/PCN00000028/sessions.csv",
+        "disputes/PCN00000028/summary.html",
         "disputes.csv",
         "exposure.json",
         "findings.csv",
         "findings.parquet",
         "index.html",
+        # one fix-list page per rendering provider with open findings (reporting/prevention.py)
+        "providers/1003882754.html",
+        "providers/1006771046.html",
+        "providers/1008034484.html",
+        "providers/1011602392.html",
+        "reverify.csv",
     ]
     assert json.loads(result.report["exposure.json"])["totals"]["open_exposure"] == 221.50
     assert result.reports_root == [AS_OF, "gx"]

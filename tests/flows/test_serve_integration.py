@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reporting.scope import claims_tag
 from tests.conftest import DEMO_AS_OF, PATIENT, DemoWarehouse
 from warehouse.connection import open_warehouse
 
@@ -180,7 +181,8 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
         ]
         assert all(line.split(": ", 1)[1].split()[1] == "findings" for line in lines), lines
 
-        folder = reports / "backfill" / "2026-04-01_2026-05-31_mcrdm"
+        # an audit of named claims writes its own folder (issue 14)
+        folder = reports / "backfill" / f"2026-04-01_2026-05-31_mcrdm_{claims_tag(ids[::2])}"
         for name in ("exposure.json", "findings.csv", "index.html", "audit.json", "audit.html"):
             assert (folder / name).is_file(), name
         assert f"reports: {folder}" in out
@@ -243,7 +245,7 @@ def test_serve_runs_a_backfill_and_keeps_the_schedule_after_sigterm(
         )
         assert local.returncode == 0, local.stdout + local.stderr
         assert "here" in local.stdout.splitlines()[0]
-        local_folder = local_reports / "backfill" / "2026-04-01_2026-05-31_mcrdm"
+        local_folder = local_reports / "backfill" / folder.name
         for name in ("exposure.json", "findings.csv", "audit.json", "audit.csv"):
             assert (folder / name).read_bytes() == (local_folder / name).read_bytes(), name
         limit = _get(url, "/v2/concurrency_limits/recoup-warehouse")

@@ -26,6 +26,22 @@ def read(feed: str, data: bytes, fmt: str = "csv", name: str = "f.csv") -> dict:
     return {k: pl.from_arrow(v) for k, v in feeds.READERS[feed](frame, name, "ab" * 32).items()}
 
 
+def test_claims_csv_carries_provider_names_when_given() -> None:
+    data = CLAIMS_CSV.replace(
+        b"place_of_service\n", b"place_of_service,billing_provider_name,rendering_provider_name\n"
+    )
+    data = data.replace(b"180.00,10\n", b'180.00,10,MINDFUL GROUP,"SMITH, ALEX"\n')
+    data = data.replace(b"25.5,10\n", b'25.5,10,MINDFUL GROUP,"SMITH, ALEX"\n')
+    data = data.replace(b"120,11\n", b"120,11,MINDFUL GROUP,\n")
+    tables = read("claims", data)
+    claims, lines = tables["stg.claims"], tables["stg.claim_lines"]
+    assert claims["billing_provider_name"].to_list() == ["MINDFUL GROUP"] * 2
+    # C2 has no rendering NPI: the billing provider renders it, under its name
+    assert lines["rendering_provider_name"].to_list() == ["SMITH, ALEX"] * 2 + ["MINDFUL GROUP"]
+    without = read("claims", CLAIMS_CSV)["stg.claim_lines"]  # the columns are optional
+    assert without["rendering_provider_name"].to_list() == [None] * 3
+
+
 def test_claims_csv_reads_claims_and_lines_with_exact_types() -> None:
     tables = read("claims", CLAIMS_CSV)
     claims, lines = tables["stg.claims"], tables["stg.claim_lines"]

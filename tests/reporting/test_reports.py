@@ -136,6 +136,7 @@ def test_nightly_totals_to_the_cent(scenario: tuple[Kit, RulesResult]) -> None:
         # reversals C3 100.01 + C4 140.00 + C8 75.00, PLB WO C7 25.50 + unknown ZZ999 55.25
         "realized_recoupments": 395.76,
         "flagged_lines": 4,  # C1, C2, C4 (a warning) and C5 (time-barred)
+        "findings": 5,  # those four lines' findings: C2 carries two
     }
     assert summary["realized_recoupments"] == {
         "reversals": 315.01,
@@ -242,6 +243,7 @@ def test_backfill_of_one_payer_and_month(scenario: tuple[Kit, RulesResult]) -> N
         # the window began 55.25
         "realized_recoupments": 255.76,
         "flagged_lines": 2,
+        "findings": 3,  # C1 one, C2 two (a line can carry several findings)
     }
     assert summary["by_payer"] == {
         "P1": {"net_paid": 511.43, "open_exposure": 231.43, "realized_recoupments": 255.76}
@@ -268,6 +270,7 @@ def test_backfill_with_a_time_barred_line_only(scenario: tuple[Kit, RulesResult]
         "time_barred_exposure": 90.10,
         "realized_recoupments": 0.0,  # ZZ999's takeback came from P1
         "flagged_lines": 1,
+        "findings": 1,
     }
     assert summary["by_rule"] == zero_rules()
     assert summary["unmatched_remittances"] == {"count": 0, "amount": 0.0}
@@ -298,6 +301,7 @@ def test_backfill_of_an_empty_window(scenario: tuple[Kit, RulesResult]) -> None:
         "time_barred_exposure": 0.0,
         "realized_recoupments": 0.0,  # ZZ999 was taken back before the window began
         "flagged_lines": 0,
+        "findings": 0,
     }
     assert summary["by_payer"] == {}
     assert summary["by_rendering_npi"] == {}
@@ -378,6 +382,8 @@ def test_findings_csv_and_parquet_rows(scenario: tuple[Kit, RulesResult], tmp_pa
         "findings.csv",
         "findings.parquet",
         "index.html",
+        "providers",  # a nightly's clinician pages and re-verification list
+        "reverify.csv",
     ]
 
 
@@ -529,6 +535,7 @@ def test_an_empty_warehouse_still_gets_a_whole_report(tmp_path: Path) -> None:
         "time_barred_exposure": 0.0,
         "realized_recoupments": 0.0,
         "flagged_lines": 0,
+        "findings": 0,
     }
     assert paths.summary["by_rule"] == zero_rules()
     assert paths.findings_csv.read_text() == ",".join(FINDING_COLUMNS) + "\n"
