@@ -31,6 +31,7 @@ from demo.context import Context
 from demo.payments import next_weekday
 from demo.records import ClientTruth, ProviderAdjustment
 from demo.simulate import simulate_client
+from demo.takebacks import APPEAL_DAYS, TakebackPlanter
 from warehouse.money import amount_text
 
 OUTLIER_RULE = "coding.high_level_outlier"
@@ -132,6 +133,7 @@ def generate(
     claims: int = 2000,
     as_of: date = date(2026, 11, 15),
     pending: Path | None = None,
+    takebacks: bool = False,
 ) -> dict:
     """Write the demo inbox, ``answer_key.csv`` and ``manifest.json`` under ``out``.
 
@@ -141,6 +143,8 @@ def generate(
     (the inbox and manifest stay byte for byte what they are without it). Returns the manifest.
     Deterministic for (seed, claims, as_of). Raises PlantMismatch when the independent
     evaluation of the rules disagrees with the planted problems.
+    ``takebacks`` also plants wrongful and rightful takebacks (``demo/takebacks.py``) and writes
+    their expected verdicts to ``takebacks_key.csv``.
     """
     out = Path(out)
     _refuse_real_inbox(out)
@@ -149,6 +153,8 @@ def generate(
     work = out / ".work"
     work.mkdir(parents=True)
     ctx = Context(seed, as_of, claims)
+    (out / "takebacks_key.csv").unlink(missing_ok=True)
+    planter = TakebackPlanter(as_of, ctx.fees) if takebacks else None
     buckets, tally = Buckets(work), Tally()
     shares: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     clients = 0
@@ -169,6 +175,9 @@ def generate(
             clients += 1
             findings, facts = evaluate_client(truth, as_of, ctx.fees)
             _check(truth, findings)
+            if planter is not None and planter.plant(truth, findings):
+                findings, facts = evaluate_client(truth, as_of, ctx.fees)
+                _check(truth, findings)
             if planner is not None:
                 planner.observe(truth, findings, facts)
             by_line: dict[tuple[str, int], list[Finding]] = defaultdict(list)
@@ -234,11 +243,14 @@ def generate(
         "reference": 2,
         "forwarded_balances": remittances["forwarded_balances"],
     }
-    inbox.write_reference(out)
+    inbox.write_reference(out, appeal_days=APPEAL_DAYS if planter is not None else None)
     shutil.rmtree(work)
     if planner is not None and pending is not None:
         planner.write(Path(pending), {npi: list(v) for npi, v in shares.items()})
     manifest = _manifest(seed, claims, as_of, clients, files, tally, stats, flagged, rules)
+    if planter is not None:
+        planter.write_key(out / "takebacks_key.csv")
+        manifest["takebacks"] = planter.manifest()
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
 

@@ -173,16 +173,19 @@ def write_sessions(buckets: Buckets, out: Path) -> int:
     return len(buckets.stems["sessions"])
 
 
-def write_reference(out: Path) -> None:
-    """The demo payers and their fee schedules, as inbox overrides of the shipped defaults."""
+def write_reference(out: Path, appeal_days: dict[str, int] | None = None) -> None:
+    """The demo payers and their fee schedules, as inbox overrides of the shipped defaults;
+    with ``appeal_days`` (``--takebacks``), payers.csv carries each payer's appeal window."""
     folder = out / "reference"
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "payers.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["payer_id", "name", "lookback_months", "telehealth_modifier_required"])
+        header = ["payer_id", "name", "lookback_months", "telehealth_modifier_required"]
+        writer.writerow(header + (["appeal_days"] if appeal_days else []))
         for p in pr.PAYERS:
             required = str(p.telehealth_modifier_required).lower()
-            writer.writerow([p.payer_id, p.name, p.lookback_months, required])
+            extra = [appeal_days[p.payer_id]] if appeal_days else []
+            writer.writerow([p.payer_id, p.name, p.lookback_months, required, *extra])
     with (folder / "fee_schedule.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["payer_id", "code", "allowed_amount"])

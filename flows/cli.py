@@ -223,6 +223,14 @@ def demo(
             "reversals and corrected session notes) and night2.json, the changes to expect."
         ),
     ] = False,
+    takebacks: Annotated[
+        bool,
+        Parameter(
+            help="Also plant wrongful and rightful takebacks (reversals, PLB WO) and their "
+            "expected dispute verdicts (takebacks_key.csv).",
+            negative=(),
+        ),
+    ] = False,
 ) -> None:
     """Write a realistic synthetic inbox (837P, 271, 835, sessions) with planted problems and an
     answer key (answer_key.csv, manifest.json at the top of OUT)."""
@@ -249,6 +257,8 @@ def demo(
     if claims < 1:
         raise UsageError("--claims must be at least 1")
     kwargs = {"seed": seed, "claims": claims}
+    if takebacks:
+        kwargs["takebacks"] = True
     if as_of is not None:
         kwargs["as_of"] = as_of  # type: ignore[assignment]
     if pending is not None:

@@ -127,6 +127,7 @@ PAYERS = [
     Column("name", "text", required=False),
     Column("lookback_months", "int", required=False),
     Column("telehealth_modifier_required", "boolean", required=False),
+    Column("appeal_days", "int", required=False),  # days to appeal a takeback (default 60)
 ]
 # SPEC's sessions header: the columns must all be present, even when their values are empty.
 SESSIONS_HEADER = [c.name for c in SESSIONS]
@@ -582,13 +583,21 @@ def read_reference(frame: pl.DataFrame, file_name: str, file_sha256: str) -> dic
         frame = _typed(frame, FEE_SCHEDULE, file_name)
         _unique(frame, ["payer_id", "code"], file_name)
         table, columns = "stg.ref_fee_schedule", [c.name for c in FEE_SCHEDULE]
-    elif "lookback_months" in frame.columns or "telehealth_modifier_required" in frame.columns:
+    elif any(
+        name in frame.columns
+        for name in ("lookback_months", "telehealth_modifier_required", "appeal_days")
+    ):
         frame = _typed(frame, PAYERS, file_name)
         _unique(frame, ["payer_id"], file_name)
         bad = _first_bad(frame, pl.col("lookback_months") < 0)
         if bad is not None:
             raise FeedError(
                 file_name, "look-back cannot be negative", row=bad, column="lookback_months"
+            )
+        bad = _first_bad(frame, pl.col("appeal_days") < 1)
+        if bad is not None:
+            raise FeedError(
+                file_name, "appeal days must be at least 1", row=bad, column="appeal_days"
             )
         table, columns = "stg.ref_payers", [c.name for c in PAYERS]
     else:

@@ -18,6 +18,7 @@ from warehouse.connection import count_rows
 
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "reference"
 DEFAULT_LOOKBACK_MONTHS = 24
+DEFAULT_APPEAL_DAYS = 60  # a payer without appeal_days (nor a '*' row giving one): 60 days
 
 
 def _shipped(name: str) -> pa.Table:
@@ -51,14 +52,15 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute("DELETE FROM ref.payers")
     con.execute(
         f"""
-        INSERT INTO ref.payers
+        INSERT INTO ref.payers (payer_id, name, lookback_months, telehealth_modifier_required,
+                                source, appeal_days)
         WITH candidates AS (
             SELECT payer_id, name, lookback_months, telehealth_modifier_required,
-                   'shipped' AS source, TIMESTAMP '1970-01-01' AS received_at
+                   'shipped' AS source, TIMESTAMP '1970-01-01' AS received_at, appeal_days
             FROM shipped_payers
             UNION ALL
             SELECT o.payer_id, o.name, o.lookback_months, o.telehealth_modifier_required,
-                   f.file_name, f.received_at
+                   f.file_name, f.received_at, o.appeal_days
             FROM stg.ref_payers o JOIN ledger.files f USING (file_sha256)
         ),
         latest AS (
@@ -68,13 +70,15 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         ),
         defaults AS (
             SELECT coalesce(max(lookback_months), {DEFAULT_LOOKBACK_MONTHS}) AS lookback_months,
-                   coalesce(bool_or(telehealth_modifier_required), false) AS telehealth
+                   coalesce(bool_or(telehealth_modifier_required), false) AS telehealth,
+                   coalesce(max(appeal_days), {DEFAULT_APPEAL_DAYS}) AS appeal_days
             FROM latest WHERE payer_id = '*'
         )
         SELECT l.payer_id, l.name,
                coalesce(l.lookback_months, d.lookback_months),
                coalesce(l.telehealth_modifier_required, d.telehealth),
-               l.source
+               l.source,
+               coalesce(l.appeal_days, d.appeal_days)
         FROM latest l CROSS JOIN defaults d
         ORDER BY l.payer_id
         """

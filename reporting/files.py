@@ -29,6 +29,8 @@ REPORT_FILES = frozenset(
         "reverify.csv",  # nightly: reporting/prevention.py
         "providers",  # nightly: one fix-list page per rendering provider
         "changes.csv",  # a nightly's changes since the previous stored night (reporting/changes.py)
+        "disputes.csv",  # takebacks to dispute (reporting/disputes.py)
+        "disputes",  # a packet folder per disputable takeback
     }
 )
 

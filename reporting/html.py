@@ -51,11 +51,15 @@ def render_html(
     *,
     night: NightChanges | None = None,
     data_docs: str | None = None,
+    disputes: Mapping[str, Any] | None = None,
+    reserve: Mapping[str, Any] | None = None,
 ) -> str:
     """The report page for ``summary`` (exposure.json) and ``details``; ``titles`` names the
     rules (``RuleBook.titles``); ``prevention`` (``reporting.prevention.Prevention``, nightly
     only) adds the re-verification and clinician fix-list section; ``night``: a nightly's
-    changes since the previous stored night (the "Since last night" section at the top)."""
+    changes since the previous stored night (the "Since last night" section at the top);
+    ``disputes`` is ``reporting.disputes.section`` and ``reserve``
+    ``reporting.reserve.expected_recoupments`` (none: no section)."""
     from reporting import charts  # Matplotlib loads only when a page is drawn
 
     shares_by_npi = {row["rendering_npi"]: row for row in details.provider_shares}
@@ -108,6 +112,8 @@ def render_html(
         data_docs=data_docs,
         data_docs_results=None if data_docs is None else data_docs_results(data_docs),
         since=None if night is None else since_view(night),
+        disputes=disputes,
+        reserve=reserve,
     )
 
 

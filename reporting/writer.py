@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from reporting import disputes, reserve
 from reporting.changes import NightChanges, compare, write_changes_csv
 from reporting.evidence import add_evidence
 from reporting.exposure import details_from_tables, summary_from_tables
@@ -121,6 +122,11 @@ def _write_files(
             write_changes_csv(out_dir / "changes.csv", night)
         write_findings_parquet(con, paths.findings_parquet, pseudonym_key=pseudonym_key)
         write_findings_csv(con, paths.findings_csv, pseudonym_key=pseudonym_key)
+        # takebacks to dispute (issue 12): disputes.csv, disputes/<claim>/, a page section
+        takebacks = disputes.assess(con, as_of=as_of, thresholds=rules.thresholds)
+        disputes.write_disputes(con, out_dir, takebacks, as_of=as_of, pseudonym_key=pseudonym_key)
+        # expected recoupments (issue 12 item 3, docs/reserve.md): a page section
+        expected = reserve.expected_recoupments(disputes.flagged_lines(con), takebacks, as_of)
     prevention = None
     if scope.kind == "nightly":  # reverify.csv and providers/ (reporting/prevention.py)
         from reporting.prevention import write_prevention
@@ -130,7 +136,16 @@ def _write_files(
         )
     write_text(
         paths.index_html,
-        render_html(summary, details, rules.titles, prevention, night=night, data_docs=data_docs),
+        render_html(
+            summary,
+            details,
+            rules.titles,
+            prevention,
+            night=night,
+            data_docs=data_docs,
+            disputes=disputes.section(takebacks),
+            reserve=expected,
+        ),
     )
     write_text(paths.exposure_json, to_json(summary))
     paths.summary = summary

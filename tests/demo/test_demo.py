@@ -158,7 +158,7 @@ def test_shipped_fee_schedule_covers_every_code(default_inbox: Path) -> None:
     assert used <= set(defaults)
     payers = (ROOT / "data/reference/payers.csv").read_text().splitlines()
     assert payers[0].startswith("#") and payers[1] == (
-        "payer_id,name,lookback_months,telehealth_modifier_required"
+        "payer_id,name,lookback_months,telehealth_modifier_required,appeal_days"
     )
 
 

@@ -186,6 +186,13 @@ def reference(
     assert len(result.findings) == 11  # 10 of 34 lines flagged, one by two rules
     assert list(result.report) == [
         "changes.csv",
+        # the one disputable takeback's packet (reporting/disputes.py): a PLB WO on PCN00000028
+        "disputes/PCN00000028/claim_lines.csv",
+        "disputes/PCN00000028/eligibility.csv",
+        "disputes/PCN00000028/payments.csv",
+        "disputes/PCN00000028/sessions.csv",
+        "disputes/PCN00000028/summary.html",
+        "disputes.csv",
         "exposure.json",
         "findings.csv",
         "findings.parquet",

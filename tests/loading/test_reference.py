@@ -54,3 +54,44 @@ def test_shipped_defaults_then_overrides(warehouse, tmp_path) -> None:
     before = warehouse.execute("SELECT * FROM ref.fee_schedule ORDER BY ALL").fetchall()
     reference.rebuild(warehouse)
     assert warehouse.execute("SELECT * FROM ref.fee_schedule ORDER BY ALL").fetchall() == before
+
+
+def test_appeal_days_default_override_and_old_files(warehouse, tmp_path) -> None:
+    """appeal_days (issue 12): the shipped '*' row says 60; a payers.csv without the column (an
+    older file) keeps working and its payers take the default; a '*' row or a payer's own row
+    overrides it; a value below 1 rejects the file."""
+    reference.rebuild(warehouse)
+    assert warehouse.execute(
+        "SELECT appeal_days FROM ref.payers WHERE payer_id = '*'"
+    ).fetchone() == (60,)
+    inbox = tmp_path / "inbox"
+    (inbox / "reference").mkdir(parents=True)
+    (inbox / "reference" / "payers.csv").write_text(
+        "payer_id,name,lookback_months,telehealth_modifier_required\nOLDP,Old Payer,12,false\n"
+    )
+    ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-1")
+    reference.rebuild(warehouse)
+    assert warehouse.execute(
+        "SELECT payer_id, lookback_months, appeal_days FROM ref.payers ORDER BY payer_id"
+    ).fetchall() == [("*", 24, 60), ("OLDP", 12, 60)]
+
+    time.sleep(0.01)
+    (inbox / "reference" / "payers_v2.csv").write_text(
+        "payer_id,name,lookback_months,telehealth_modifier_required,appeal_days\n"
+        "*,,,,90\nACME,Acme Health,,,30\nOLDP,Old Payer,12,false,\n"
+    )
+    ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-2")
+    reference.rebuild(warehouse)
+    assert warehouse.execute(
+        "SELECT payer_id, appeal_days FROM ref.payers ORDER BY payer_id"
+    ).fetchall() == [("*", 90), ("ACME", 30), ("OLDP", 90)]
+
+    (inbox / "reference" / "payers_bad.csv").write_text(
+        "payer_id,name,lookback_months,telehealth_modifier_required,appeal_days\nX,,,,0\n"
+    )
+    ingest.ingest_inbox(warehouse, inbox, tmp_path / "store", "run-3")
+    status, error = warehouse.execute(
+        "SELECT status, error FROM ledger.files WHERE file_name = 'payers_bad.csv'"
+    ).fetchone()
+    assert status == "rejected"
+    assert "appeal days must be at least 1" in error and "appeal_days" in error

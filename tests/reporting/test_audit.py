@@ -171,6 +171,8 @@ def test_audit_of_the_demo_agrees_with_the_findings(evaluated_demo: Path, tmp_pa
         "audit.csv",
         "audit.html",
         "audit.json",
+        "disputes",
+        "disputes.csv",
         "exposure.json",
         "findings.csv",
         "findings.parquet",

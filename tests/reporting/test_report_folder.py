@@ -19,7 +19,7 @@ from reporting.files import NotAReportFolder, check_report_folder
 from tests.reporting.test_reports import AS_OF, JUNE, build_scenario
 from tests.rulekit import Kit, new_kit
 
-REPORT = ["exposure.json", "findings.csv", "findings.parquet", "index.html"]
+REPORT = ["disputes.csv", "exposure.json", "findings.csv", "findings.parquet", "index.html"]
 # a nightly adds what changed since last night, the re-verification list and one page per
 # rendering provider with findings
 NIGHTLY = [

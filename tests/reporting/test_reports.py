@@ -377,6 +377,8 @@ def test_findings_csv_and_parquet_rows(scenario: tuple[Kit, RulesResult], tmp_pa
     assert json.loads(paths.exposure_json.read_text()) == paths.summary
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "changes.csv",  # a nightly's: since the previous stored night
+        "disputes",
+        "disputes.csv",
         "exposure.json",
         "findings.csv",
         "findings.parquet",
