@@ -151,8 +151,9 @@ def store_night(con: duckdb.DuckDBPyConnection, as_of: date, totals: dict[str, A
         con.execute("DELETE FROM history.nights WHERE as_of = ?", [as_of])
         con.execute(
             "INSERT INTO history.night_findings "
-            f"SELECT CAST(? AS DATE), claim_key, claim_id, line_number, rule, exposure, net_paid "
-            f"FROM ({_queries()['open_findings']})",
+            "(as_of, claim_key, claim_id, line_number, rule, exposure, net_paid, submission) "
+            "SELECT CAST(? AS DATE), claim_key, claim_id, line_number, rule, exposure, net_paid, "
+            f"submission FROM ({_queries()['open_findings']})",
             [as_of],
         )
         stored = con.execute(

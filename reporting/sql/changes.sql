@@ -3,11 +3,14 @@
 -- scope: every claim line). One query per "-- name:" block.
 
 -- name: open_findings
--- This night's open findings (not time-barred; warnings included): key, amount at risk, net paid.
-SELECT claim_key, claim_id, line_number, rule, exposure, net_paid
-FROM report_findings
-WHERE NOT time_barred
-ORDER BY claim_id, claim_key, line_number, rule;
+-- This night's open findings (not time-barred; warnings included): key, amount at risk, net paid,
+-- and the claim's current submission (file and CLM position in mart.claims).
+SELECT f.claim_key, f.claim_id, f.line_number, f.rule, f.exposure, f.net_paid,
+    c.file_sha256 || ':' || c.claim_seq AS submission
+FROM report_findings AS f
+LEFT JOIN mart.claims AS c USING (claim_key)
+WHERE NOT f.time_barred
+ORDER BY f.claim_id, f.claim_key, f.line_number, f.rule;
 
 -- name: previous_night
 -- The last stored night before this one (NULL when there is none).
@@ -19,12 +22,14 @@ WHERE as_of < {{ as_of }};
 -- Every finding that differs between the previous night and this one: new (this night only),
 -- grown / shrunk (the amount at risk changed), resolved (the previous night only), with why a
 -- resolved one left: time-barred (still found, now past the payer's look-back), corrected (the
--- claim's current submission is a replacement, frequency 7, or the claim was voided: checked
--- before the payments, since a replaced line's old payment no longer counts), paid back (the
+-- claim's current submission is not the one stored with the finding last night, or the claim was
+-- voided: checked before the payments, since a replaced line's old payment no longer counts; a
+-- night stored before migration 010 has no submission: then a current replacement, frequency 7,
+-- counts as corrected), paid back (the
 -- line's net paid fell: a reversal, a PLB takeback or a refund in the 835s), else no longer
 -- flagged (the rule no longer fires on the current data).
 WITH before AS (
-    SELECT claim_key, claim_id, line_number, rule, exposure, net_paid
+    SELECT claim_key, claim_id, line_number, rule, exposure, net_paid, submission
     FROM history.night_findings
     WHERE as_of = {{ previous }}
 ),
@@ -41,14 +46,15 @@ pairs AS (
         coalesce(a.rule, b.rule) AS rule,
         b.exposure AS before,
         a.exposure AS after,
-        b.net_paid AS net_paid_before
+        b.net_paid AS net_paid_before,
+        b.submission AS submission_before
     FROM before AS b
     FULL JOIN after AS a USING (claim_key, line_number, rule)
 ),
 current_submission AS (
-    SELECT claim_key, any_value(frequency_code) AS frequency_code
-    FROM mart.claim_lines
-    GROUP BY claim_key
+    SELECT claim_key, frequency_code, file_sha256 || ':' || claim_seq AS submission
+    FROM mart.claims
+    WHERE NOT voided
 )
 SELECT
     CASE
@@ -66,7 +72,9 @@ SELECT
     CASE
         WHEN p.after IS NOT NULL THEN NULL
         WHEN barred.rule IS NOT NULL THEN 'time-barred'
-        WHEN s.claim_key IS NULL OR s.frequency_code = '7' THEN 'corrected'
+        WHEN s.claim_key IS NULL THEN 'corrected'
+        WHEN p.submission_before IS NULL AND s.frequency_code = '7' THEN 'corrected'
+        WHEN p.submission_before <> s.submission THEN 'corrected'
         WHEN l.net_paid < p.net_paid_before THEN 'paid back'
         ELSE 'no longer flagged'
     END AS reason,

@@ -104,3 +104,43 @@ def test_reasons_and_shrunk_findings_between_two_nights() -> None:
         (NIGHT_A, 2),
         (NIGHT_B, 1),
     ]
+
+
+def test_a_replacement_sent_before_the_previous_night_is_not_corrected_again() -> None:
+    """Two claims whose current submission was already a replacement (frequency 7) on night A:
+    on night B one is reversed in an 835 and the other's note is resent with 60 minutes. Neither
+    submission changed since night A, so they resolved as paid back / no longer flagged; a third
+    claim replaced on night B is the only one corrected."""
+    kit = new_kit(NIGHT_A)
+    kit.fee("90834", "85.00")
+    for claim_id, member in (("REV-7", "M-R"), ("NOTE-7", "M-N"), ("NEW-7", "M-W")):
+        kit.paid_line(
+            claim_id,
+            "90837",
+            "142.30",
+            member_id=member,
+            frequency_code="7",
+            original_claim_ref=f"{claim_id}-ICN",
+        )
+        kit.session(claim_id, minutes=40)
+    assert store(kit, NIGHT_A) == 3
+    assert kit.rows(
+        "SELECT n.claim_id, n.submission = c.file_sha256 || ':' || c.claim_seq "
+        "FROM history.night_findings AS n JOIN mart.claims AS c USING (claim_key) ORDER BY 1"
+    ) == [("NEW-7", True), ("NOTE-7", True), ("REV-7", True)]
+
+    kit.reverse("REV-7", [Remit("90837", "142.30")], payment_date=date(2024, 12, 20))
+    resent = kit.file("sessions", received_at=datetime(2025, 1, 2))
+    kit.session("NOTE-7", minutes=60, file_sha256=resent)
+    kit.claim(
+        "NEW-7", [Line("90834")], member_id="M-W", frequency_code="7", original_claim_ref="NEW-7"
+    )
+    kit.run(as_of=NIGHT_B)
+    with scoped_tables(kit.con, Scope.nightly(), NIGHT_B, load_config()) as con:
+        night = compare(con, NIGHT_B, Decimal("0.00"))
+    assert [(c.kind, c.claim_id, c.before, c.reason) for c in night.changes] == [
+        ("resolved", "NEW-7", Decimal("57.30"), "corrected"),
+        ("resolved", "NOTE-7", Decimal("57.30"), "no longer flagged"),
+        ("resolved", "REV-7", Decimal("57.30"), "paid back"),
+    ]
+    assert night.open_before == Decimal("171.90")
