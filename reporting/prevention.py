@@ -221,8 +221,8 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 
 
 _PROVIDER_SQL = """
-SELECT f.rendering_npi, f.claim_id, f.line_number, f.date_of_service, f.code, f.member_id,
-       f.rule, f.exposure, l.exposure AS line_exposure
+SELECT f.rendering_npi, f.claim_key, f.claim_id, f.line_number, f.date_of_service, f.code,
+       f.member_id, f.rule, f.exposure, l.exposure AS line_exposure
 FROM mart.findings AS f
 JOIN mart.line_exposure AS l USING (claim_key, line_number)
 WHERE NOT f.time_barred AND NOT l.time_barred AND f.rendering_npi IS NOT NULL
@@ -260,7 +260,8 @@ def provider_page(
 
     lines: dict[tuple[str, int], Decimal] = {}
     for row in rows:
-        lines[(row["claim_id"], row["line_number"])] = Decimal(row["line_exposure"])
+        # claim_key, not CLM01: two claims may share a CLM01 and a line number
+        lines[(row["claim_key"], row["line_number"])] = Decimal(row["line_exposure"])
     at_stake = {k: v for k, v in lines.items() if v > 0}
     total = sum(at_stake.values(), Decimal(0))
 
