@@ -3,10 +3,12 @@
 * ``reverify.csv``: clients seen (date of service) or billed (837 date) in the last
   ``reverify.recent_days`` days whose latest eligibility response for the billed payer is older
   than the payer's threshold (``reverify.days``, per payer ``reverify.payer_days``), missing, or
-  shows a change: a termination (an inactive statement, or coverage that ends within the window
-  ahead), a new payer (the member's latest response is from another payer), a plan change (plan
-  description or insurance type differs from the previous response). Ordered by money at stake:
-  the charges of the client's claim lines in the window.
+  shows a change: a termination (an inactive statement with no active coverage on the as-of
+  date, or active coverage that ends within the window ahead), a new payer (the member's latest
+  response is from another payer), a plan change (plan description or insurance type differs
+  from the previous response). Only responses with a coverage statement (active or inactive)
+  count as checks: benefit details alone (EB*U/V) do not reset the check date. Ordered by money
+  at stake: the charges of the client's claim lines in the window.
 * ``providers/<npi>.html``: one small self-contained page per rendering provider with open
   findings, written as a note a billing lead can forward: the findings documentation can still
   cure (note unsigned or missing, minutes missing, late signature) and those it cannot, each with
@@ -90,9 +92,18 @@ WITH recent AS (
         OR (submitted_date > $as_of - $recent AND submitted_date <= $as_of))
     GROUP BY member_id, payer_id
 ),
-checks AS (
-    SELECT c.*, max(response_order) OVER (PARTITION BY member_id, payer_id) AS last_order
+-- only responses that speak about coverage (an active or inactive statement) are checks: an
+-- answer with benefit details only (EB*U/V) does not reset the check date
+coverage_checks AS (
+    SELECT c.*,
+           row_number() OVER (PARTITION BY member_id, payer_id ORDER BY response_order)
+               AS check_order
     FROM mart.eligibility_checks AS c
+    WHERE c.speaks_about_coverage
+),
+checks AS (
+    SELECT c.*, max(check_order) OVER (PARTITION BY member_id, payer_id) AS last_order
+    FROM coverage_checks AS c
 ),
 plans AS (
     SELECT b.file_sha256, b.response_id,
@@ -101,31 +112,43 @@ plans AS (
                FILTER (WHERE b.insurance_type IS NOT NULL OR b.plan_description IS NOT NULL)),
                '; ') AS plan,
            bool_or(b.coverage_status = 'inactive') AS inactive,
-           min(b.coverage_end) FILTER (WHERE b.coverage_status = 'active') AS active_end,
+           -- an active span covering the as-of date (an EB*6 beside it is a past plan period)
+           coalesce(bool_or(b.covers_as_of), false) AS active_now,
+           CASE
+               WHEN bool_or(b.covers_as_of AND b.coverage_end IS NULL) THEN NULL
+               WHEN bool_or(b.covers_as_of) THEN max(b.coverage_end) FILTER (WHERE b.covers_as_of)
+               ELSE min(b.coverage_end) FILTER (WHERE b.coverage_status = 'active')
+           END AS active_end,
            max(b.coverage_end) FILTER (WHERE b.coverage_status = 'inactive') AS inactive_end
-    FROM stg.eligibility_benefits AS b
+    FROM (
+        SELECT *,
+               coverage_status = 'active' AND coalesce(coverage_begin <= $as_of, true)
+                   AND coalesce(coverage_end >= $as_of, true) AS covers_as_of
+        FROM stg.eligibility_benefits
+    ) AS b
     GROUP BY ALL
 ),
 latest AS (
-    SELECT c.member_id, c.payer_id, c.check_date, p.plan, p.inactive, p.active_end,
+    SELECT c.member_id, c.payer_id, c.check_date, p.plan, p.inactive, p.active_now, p.active_end,
            p.inactive_end
     FROM checks AS c
     LEFT JOIN plans AS p USING (file_sha256, response_id)
-    WHERE c.response_order = c.last_order
+    WHERE c.check_order = c.last_order
 ),
 previous AS (
     SELECT c.member_id, c.payer_id, p.plan
     FROM checks AS c
     LEFT JOIN plans AS p USING (file_sha256, response_id)
-    WHERE c.response_order = c.last_order - 1
+    WHERE c.check_order = c.last_order - 1
 ),
 newest_any AS (
     SELECT member_id, arg_max(payer_id, check_date) AS payer_id, max(check_date) AS check_date
-    FROM mart.eligibility_checks
+    FROM coverage_checks
     GROUP BY member_id
 )
 SELECT r.member_id, r.payer_id, r.last_seen, r.last_billed, r.lines, r.at_stake,
-       l.check_date, l.inactive, l.active_end, l.inactive_end, l.plan, pv.plan AS previous_plan,
+       l.check_date, l.inactive, l.active_now, l.active_end, l.inactive_end, l.plan,
+       pv.plan AS previous_plan,
        n.payer_id AS newest_payer, n.check_date AS newest_check
 FROM recent AS r
 LEFT JOIN latest AS l USING (member_id, payer_id)
@@ -161,7 +184,7 @@ def reverify_rows(
             reasons.append(f"no eligibility response from {r['payer_id']}")
         elif days is not None and days > limit:
             reasons.append(f"last checked {r['check_date']}, {days} days ago (over {limit})")
-        if r["inactive"]:
+        if r["inactive"] and not r["active_now"]:
             ended = r["inactive_end"] or r["check_date"]
             reasons.append(
                 f"termination: the 271 of {r['check_date']} shows coverage ended {ended}"
