@@ -276,9 +276,14 @@ def _member(member_id: str | None, key: bytes | None) -> str:
 
 
 def provider_page(
-    npi: str, rows: list[dict[str, Any]], as_of: date, key: bytes | None = None
+    npi: str,
+    rows: list[dict[str, Any]],
+    as_of: date,
+    key: bytes | None = None,
+    name: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The page of one provider and its counts (lines at stake, their capped exposure)."""
+    """The page of one provider and its counts (lines at stake, their capped exposure); ``name``:
+    the provider's name from the 837s (reporting/work.py ``names``), shown with the NPI."""
     from reporting.html import environment
 
     lines: dict[tuple[str, int], Decimal] = {}
@@ -315,6 +320,7 @@ def provider_page(
         .get_template("provider.html.j2")
         .render(
             npi=npi,
+            provider_name=name,
             as_of=as_of.isoformat(),
             counts=counts,
             curable=curable,
@@ -331,8 +337,10 @@ def write_prevention(
     as_of: date,
     thresholds: Mapping[str, Any],
     pseudonym_key: bytes | None = None,
+    provider_names: Mapping[str, str] | None = None,
 ) -> Prevention:
-    """Write ``reverify.csv`` and ``providers/<npi>.html`` into the report ``folder``."""
+    """Write ``reverify.csv`` and ``providers/<npi>.html`` into the report ``folder``;
+    ``provider_names``: NPI -> name, for the pages' titles and greetings."""
     result = Prevention()
     rows = reverify_rows(con, as_of, thresholds)
     shown = [{**row, "member_id": _member(row["member_id"], pseudonym_key)} for row in rows]
@@ -341,7 +349,8 @@ def write_prevention(
     pages = folder / "providers"
     pages.mkdir(exist_ok=True)
     for npi, found in sorted(provider_findings(con).items()):
-        html, counts = provider_page(npi, found, as_of, pseudonym_key)
+        name = (provider_names or {}).get(npi)
+        html, counts = provider_page(npi, found, as_of, pseudonym_key, name)
         write_text(pages / f"{page_name(npi)}.html", html)
         result.providers.append(counts)
     result.providers.sort(key=lambda c: (-c["at_stake"], c["npi"]))

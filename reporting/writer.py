@@ -132,8 +132,9 @@ def _write_files(
         from reporting.prevention import write_prevention
 
         prevention = write_prevention(
-            con, out_dir, as_of=as_of, thresholds=rules.thresholds, pseudonym_key=pseudonym_key
-        )
+            con, out_dir, as_of=as_of, thresholds=rules.thresholds, pseudonym_key=pseudonym_key,
+            provider_names=details.provider_names,
+        )  # fmt: skip
     write_text(
         paths.index_html,
         render_html(

@@ -116,8 +116,13 @@ def test_a_payer_threshold_override_changes_the_list(report) -> None:
 def test_provider_page_is_a_note_with_curable_and_other_findings(report) -> None:
     page = report["folder"] / "providers" / f"{NPI}.html"
     text = _text(page)
+    # the clinician's name from the 837s (NM1*82), with the NPI
+    assert "<title>Notes to fix: MATSUDA, KEN (NPI 1006771046), as of 2026-11-15</title>" in (
+        page.read_text()
+    )
+    assert "Notes to fix: MATSUDA, KEN (NPI 1006771046)" in text
     assert (
-        "Hello, and thank you for your notes. As of 2026-11-15, 6 of your paid\n"
+        "Hello MATSUDA, KEN: thank you for your notes. As of 2026-11-15, 6 of your paid\n"
         "sessions could be taken back by a payer ($352.40 in all)."
     ) in text
     assert "What your notes can still fix (7)" in text

@@ -43,3 +43,24 @@ def test_two_claims_sharing_a_clm01_and_line_are_two_sessions() -> None:
         "As of 2024-12-31, 2 of your paid\nsessions could be taken back by a payer "
         "($199.60 in all)."
     ) in _text(html)
+
+
+def test_the_page_names_the_clinician_when_the_837s_do() -> None:
+    kit = new_kit(AS_OF)
+    kit.fee("90834", "85.00")
+    kit.session("NAMED-1", minutes=40)
+    kit.paid_line("NAMED-1", "90837", "142.30", member_id="M-N")
+    kit.run(as_of=AS_OF)
+    rows = provider_findings(kit.con)[RENDERING_NPI]
+    named, _ = provider_page(RENDERING_NPI, rows, AS_OF, name="REYES & DIAZ, DANA")
+    assert (
+        f"<title>Notes to fix: REYES &amp; DIAZ, DANA (NPI {RENDERING_NPI}), "
+        "as of 2024-12-31</title>"
+    ) in named
+    assert f"<h1>Notes to fix: REYES &amp; DIAZ, DANA (NPI {RENDERING_NPI})</h1>" in named
+    assert "<p>Hello REYES &amp; DIAZ, DANA: thank you for your notes. As of 2024-12-31, 1 of" in (
+        named
+    )
+    unnamed, _ = provider_page(RENDERING_NPI, rows, AS_OF)
+    assert f"<h1>Notes to fix: rendering provider {RENDERING_NPI}</h1>" in unnamed
+    assert "<p>Hello, and thank you for your notes. As of 2024-12-31, 1 of" in unnamed
