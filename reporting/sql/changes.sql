@@ -24,7 +24,7 @@ WHERE as_of < {{ as_of }};
 -- resolved one left: time-barred (still found, now past the payer's look-back), corrected (the
 -- claim's current submission is not the one stored with the finding last night, or the claim was
 -- voided: checked before the payments, since a replaced line's old payment no longer counts; a
--- night stored before migration 010 has no submission: then a current replacement, frequency 7,
+-- night stored before migration 009 has no submission: then a current replacement, frequency 7,
 -- counts as corrected), paid back (the
 -- line's net paid fell: a reversal, a PLB takeback or a refund in the 835s), else no longer
 -- flagged (the rule no longer fires on the current data).
