@@ -171,7 +171,8 @@ def test_json_schema(batch, capsys) -> None:
     line = document["lines"][0]
     assert set(line) == {
         "claim_id", "line_number", "date_of_service", "code", "modifiers", "member_id",
-        "payer_id", "rendering_npi", "billing_npi", "charge", "at_stake", "risks",
+        "payer_id", "rendering_npi", "billing_npi", "charge", "at_stake", "void", "replaces",
+        "risks",
     }  # fmt: skip
     assert (line["code"], line["charge"], line["at_stake"], line["risks"]) == (
         "90834", 157.0, 0.0, [],
@@ -240,4 +241,55 @@ def test_a_claims_csv_is_checked_like_an_837(batch, capsys, tmp_path: Path) -> N
     assert [(r["rule"], r["at_stake"], r["problem"]) for r in line["risks"]] == [
         ("documentation.note_missing", 227.0, "no note for this session"),
         ("billing.duplicate", 227.0, "already billed on claim PCN00000138 line 1, paid 2026-09-29"),
+    ]
+
+
+def test_a_void_and_a_replacement_take_the_place_of_the_warehouse_claim(
+    batch, capsys, tmp_path: Path
+) -> None:
+    """A void (8) of the lapsed PCN00000107 is not sent for payment: nothing to check (it used to
+    report coverage.lapsed again). A replacement (7) of PCN00000138 correcting its paid 90837 to
+    90834 replaces that line: it no longer meets it the same day (coding.multiple_timed_codes)."""
+    with open_warehouse(batch["db"], read_only=True) as con:
+        assert con.execute(
+            "SELECT claim_key, rule, exposure FROM mart.findings WHERE claim_id = 'PCN00000107'"
+        ).fetchall() == [("PCN00000107~2026-06-17", "coverage.lapsed", Decimal("96.70"))]
+        assert con.execute(
+            "SELECT claim_key, code, net_paid FROM mart.paid_lines WHERE claim_id = 'PCN00000138'"
+        ).fetchall() == [("PCN00000138~2026-09-06", "90837", Decimal("96.70"))]
+    pending = tmp_path / "corrections.csv"
+    pending.write_text(
+        "claim_id,line_number,member_id,payer_id,billing_npi,rendering_npi,date_of_service,"
+        "procedure_code,modifiers,units,charge,place_of_service,frequency_code\n"
+        "PCN00000107,1,1EG649045875,MCRDM,1546201173,1002403917,2026-06-17,90837,95,1,227.00,10,8\n"
+        "PCN00000138,1,1EG811307342,MCRDM,1546201173,1002403917,2026-09-06,90834,GT,1,95.00,10,7\n"
+    )
+    code, out, err = _check(capsys, str(pending), "--db", str(batch["db"]))
+    assert code == 0, err
+    assert out.splitlines()[:3] == [
+        "claim PCN00000107 line 1 2026-06-17 90837:95 member 1EG649045875 rendering 1002403917 "
+        "charge $227.00",
+        "  void: nothing to check (voids claim PCN00000107~2026-06-17)",
+        "nothing at risk in 2 lines (2 claims) of corrections.csv: checked against the warehouse "
+        "as of 2026-11-15",
+    ]
+    code, out, err = _check(capsys, str(pending), "--db", str(batch["db"]), "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["totals"] == {"claims": 2, "lines": 2, "lines_at_risk": 0, "at_stake": 0.0}
+    assert [
+        (ln["claim_id"], ln["code"], ln["void"], ln["replaces"], ln["at_stake"], ln["risks"])
+        for ln in document["lines"]
+    ] == [
+        ("PCN00000107", "90837", True, "PCN00000107~2026-06-17", 0.0, []),
+        ("PCN00000138", "90834", False, "PCN00000138~2026-09-06", 0.0, []),
+    ]
+    # the same line sent as an original (frequency 1) is still a second timed code that day
+    pending.write_text(pending.read_text().replace("10,7\n", "10,1\n"))
+    code, out, err = _check(capsys, str(pending), "--db", str(batch["db"]), "--format", "json")
+    assert code == 1, err
+    (line,) = [ln for ln in json.loads(out)["lines"] if ln["risks"]]
+    assert (line["claim_id"], line["replaces"]) == ("PCN00000138", None)
+    assert [(r["rule"], r["at_stake"]) for r in line["risks"]] == [
+        ("coding.multiple_timed_codes", 95.0)
     ]
