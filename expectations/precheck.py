@@ -145,7 +145,10 @@ def read_pending_sessions(path: Path) -> dict[str, Any]:
 
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot be read ({exc.strerror})") from exc
     try:
         _fmt, tables, _parts = read_file("sessions", path, data, "pending:" + _sha256(data)[:16])
     except feeds.FeedError as exc:

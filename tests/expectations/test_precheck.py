@@ -293,3 +293,49 @@ def test_a_void_and_a_replacement_take_the_place_of_the_warehouse_claim(
     assert [(r["rule"], r["at_stake"]) for r in line["risks"]] == [
         ("coding.multiple_timed_codes", 95.0)
     ]
+
+
+def test_an_unreadable_sessions_file_exits_2_naming_it(batch, tmp_path: Path) -> None:
+    """A real permission error (as root, in a child without the capabilities that bypass file
+    modes): exit 2 with one line naming the file, never 1 ("at risk")."""
+    import subprocess
+    import sys
+
+    from tests.loading.test_inbox_paths import without_override
+
+    secret = tmp_path / "sessions.csv"
+    secret.write_bytes((batch["pending"] / "sessions.csv").read_bytes())
+    secret.chmod(0o000)
+    db = batch["db"]
+    script = (
+        "import sys\n"
+        "from flows.cli import main\n"
+        f"sys.exit(main(['check', {str(batch['pending'] / 'clean.837')!r}, '--db', {str(db)!r}, "
+        f"'--sessions', {str(secret)!r}]))\n"
+    )
+    done = subprocess.run(
+        [*without_override(), sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    secret.chmod(0o600)
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.splitlines() == [f"recoup: {secret}: cannot be read (Permission denied)"]
+
+
+def test_a_failure_that_is_no_verdict_exits_2_naming_the_file(
+    batch, capsys, tmp_path: Path
+) -> None:
+    """A warehouse whose marts lack a table the rules read (a DuckDB catalog error inside the
+    check): exit 2 with one line naming the pending file and the warehouse, not 1."""
+    db = tmp_path / "broken.duckdb"
+    db.write_bytes(batch["db"].read_bytes())
+    with open_warehouse(db) as con:
+        con.execute("DROP TABLE mart.paid_lines")
+    pending = batch["pending"] / "clean.837"
+    code, out, err = _check(capsys, str(pending), "--db", str(db))
+    assert (code, out) == (2, "")
+    (line,) = err.splitlines()
+    assert line.startswith(
+        f"recoup: {pending}: could not be checked against {db}: CatalogException: "
+    ), line
+    assert "paid_lines" in line
