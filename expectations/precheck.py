@@ -299,6 +299,16 @@ def _pending_replaces_sql() -> str:
     """
 
 
+def _insert_shared_columns(con: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
+    """Insert ``source``'s rows into ``table`` by name, only the columns both have: a warehouse
+    made by an older release lacks columns its readers now fill (the provider names of migration
+    006), and check never migrates it (read-only); those columns are not read by the rules."""
+    have = {str(row[0]) for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    shared = [str(row[0]) for row in con.execute(f"DESCRIBE {source}").fetchall()]
+    columns = ", ".join(f'"{name}"' for name in shared if name in have)
+    con.execute(f"INSERT INTO {table} BY NAME SELECT {columns} FROM {source}")
+
+
 def _build_overlay(
     con: duckdb.DuckDBPyConnection, tables: dict[str, Any], sessions: dict[str, Any] | None
 ) -> date:
@@ -335,7 +345,7 @@ def _build_overlay(
     for table, source in (("claims", "pending_claims_arrow"), ("lines", "pending_lines_arrow")):
         stg = "claims" if table == "claims" else "claim_lines"
         con.execute(f"CREATE TABLE pending_{table} AS SELECT * FROM wh.stg.{stg} WHERE FALSE")
-        con.execute(f"INSERT INTO pending_{table} BY NAME SELECT * FROM {source}")
+        _insert_shared_columns(con, f"pending_{table}", source)
     con.execute(
         "CREATE TABLE pending_claims_keyed AS SELECT c.*, "
         "c.claim_id || '~pending~' || row_number() OVER (ORDER BY c.rowid) AS claim_key "
@@ -353,7 +363,7 @@ def _build_overlay(
     con.execute("CREATE TABLE pending_sessions AS SELECT * FROM wh.stg.sessions WHERE FALSE")
     if sessions is not None:
         con.register("pending_sessions_arrow", sessions["stg.sessions"])
-        con.execute("INSERT INTO pending_sessions BY NAME SELECT * FROM pending_sessions_arrow")
+        _insert_shared_columns(con, "pending_sessions", "pending_sessions_arrow")
     con.execute(
         "CREATE VIEW ledger.files AS SELECT file_sha256, file_name, received_at "
         "FROM wh.ledger.files UNION ALL SELECT DISTINCT file_sha256, 'pending sessions', "

@@ -339,3 +339,63 @@ def test_a_failure_that_is_no_verdict_exits_2_naming_the_file(
         f"recoup: {pending}: could not be checked against {db}: CatalogException: "
     ), line
     assert "paid_lines" in line
+
+
+def _before_migration_006(db: Path) -> None:
+    """A warehouse as made before migration 006: no provider-name columns in staging."""
+    with open_warehouse(db) as con:
+        for table, column in (
+            ("claims", "billing_provider_name"),
+            ("claims", "rendering_provider_name"),
+            ("claim_lines", "rendering_provider_name"),
+        ):
+            con.execute(f"ALTER TABLE stg.{table} DROP COLUMN {column}")
+
+
+def test_a_warehouse_from_before_migration_006_is_checked_and_reported(
+    batch, capsys, tmp_path: Path
+) -> None:
+    """check inserts only the staging columns both sides have; report reads NULL names (the
+    findings otherwise the same). Neither migrates the warehouse (read-only)."""
+    new, old = tmp_path / "new" / "recoup.duckdb", tmp_path / "old" / "recoup.duckdb"
+    for db in (new, old):
+        db.parent.mkdir()
+        db.write_bytes(batch["db"].read_bytes())
+    _before_migration_006(old)
+    before = _digest(old)
+    documents = []
+    for db in (new, old):
+        code, out, err = _check(
+            capsys,
+            str(batch["pending"] / "claims.837"),
+            "--db", str(db),
+            "--sessions", str(batch["pending"] / "sessions.csv"),
+            "--format", "json",
+        )  # fmt: skip
+        assert code == 1, err
+        documents.append(json.loads(out))
+    assert documents[1] == documents[0]
+    assert documents[1]["totals"] == {
+        "claims": 11, "lines": 11, "lines_at_risk": 8, "at_stake": 1136.70,
+    }  # fmt: skip
+    assert _digest(old) == before
+    findings = []
+    for db in (new, old):
+        reports = tmp_path / f"reports-{len(findings)}"
+        code = main(["report", "--db", str(db), "--reports", str(reports), "--format", "csv"])
+        err = capsys.readouterr().err
+        assert code == 0, err
+        with (reports / "2026-11-15" / "findings.csv").open() as handle:
+            findings.append(list(csv.DictReader(handle)))
+    current, upgraded_never = findings
+    assert len(current) == len(upgraded_never) > 0
+    assert {row["provider_name"] for row in current} - {""}  # names from NM1*82 / NM1*85
+    assert {row["provider_name"] for row in upgraded_never} == {""}
+    for row in (*current, *upgraded_never):
+        del row["provider_name"]
+    assert upgraded_never == current
+    with open_warehouse(old, read_only=True) as con:
+        assert con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'stg' "
+            "AND column_name LIKE '%provider_name'"
+        ).fetchone() == (0,)
