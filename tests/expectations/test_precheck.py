@@ -399,3 +399,29 @@ def test_a_warehouse_from_before_migration_006_is_checked_and_reported(
             "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'stg' "
             "AND column_name LIKE '%provider_name'"
         ).fetchone() == (0,)
+
+
+def test_the_readme_json_schema_types_every_line_field_as_the_code_does() -> None:
+    """The README's schema lists every key of a JSON line, and a field the code may leave empty
+    (typed ``X | None`` on ``PendingLine``) is documented ``str|null``."""
+    import re
+    from dataclasses import fields
+    from typing import get_type_hints
+
+    from expectations.precheck import PendingLine
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("`--format json` (for EHR and clearinghouse integrations)", 1)[1]
+    block = block.split("```", 2)[1]
+    lines_object = block.split('"lines": [{', 1)[1].split('"risks":', 1)[0]
+    documented = dict(re.findall(r'"(\w+)": ([^,\n]+?)(?:,|\s*$)', lines_object, re.M))
+    assert list(documented) == [
+        "claim_id", "line_number", "date_of_service", "code", "modifiers", "member_id",
+        "payer_id", "rendering_npi", "billing_npi", "charge", "at_stake", "void", "replaces",
+    ]  # fmt: skip
+    hints = get_type_hints(PendingLine)
+    nullable = {
+        f.name for f in fields(PendingLine) if type(None) in getattr(hints[f.name], "__args__", ())
+    }
+    assert {name for name, kind in documented.items() if kind.endswith("|null")} == nullable
+    assert nullable == {"member_id", "payer_id", "rendering_npi", "billing_npi", "replaces"}
