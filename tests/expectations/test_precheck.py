@@ -425,3 +425,37 @@ def test_the_readme_json_schema_types_every_line_field_as_the_code_does() -> Non
     }
     assert {name for name, kind in documented.items() if kind.endswith("|null")} == nullable
     assert nullable == {"member_id", "payer_id", "rendering_npi", "billing_npi", "replaces"}
+
+
+def test_a_replacement_continues_the_claim_of_its_dates_among_a_reused_clm01(
+    batch, capsys, tmp_path: Path
+) -> None:
+    """ACCT0000018 (a reused account number) names 11 warehouse claims; a replacement of the
+    2026-05-10 session continues that one (dates overlap), not the latest (2026-06-07). Sent as
+    an original the same line is a duplicate of it."""
+    with open_warehouse(batch["db"], read_only=True) as con:
+        keys = con.execute(
+            "SELECT claim_key FROM mart.claims WHERE claim_id = 'ACCT0000018' ORDER BY claim_key"
+        ).fetchall()
+    assert (len(keys), keys[-1][0]) == (11, "ACCT0000018~2026-06-07")
+    pending = tmp_path / "replacement.csv"
+    header = (
+        "claim_id,line_number,member_id,payer_id,billing_npi,rendering_npi,date_of_service,"
+        "procedure_code,modifiers,units,charge,place_of_service,frequency_code\n"
+    )
+    line = "ACCT0000018,1,BSX973568809,BSTAR,1277450304,1012987149,2026-05-10,90834,,1,157.00,11"
+    found = {}
+    for frequency in ("7", "1"):
+        pending.write_text(f"{header}{line},{frequency}\n")
+        code, out, err = _check(capsys, str(pending), "--db", str(batch["db"]), "--format", "json")
+        assert err == ""
+        ((only,),) = [json.loads(out)["lines"]]
+        found[frequency] = (
+            code,
+            only["replaces"],
+            [(r["rule"], r["at_stake"]) for r in only["risks"]],
+        )
+    assert found == {
+        "7": (0, "ACCT0000018~2026-05-10", []),
+        "1": (1, None, [("billing.duplicate", 157.0)]),
+    }
