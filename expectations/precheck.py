@@ -15,6 +15,10 @@ over it, schema by schema, under the names the rule queries read:
 * ``mart.sessions_by_line``: the pending lines' notes from the sessions feed (the warehouse's,
   plus ``--sessions FILE`` when given) chosen by the mart's own model, plus the warehouse's.
 
+A pending replacement (frequency 7) or void (8) takes the place of the warehouse claim it
+continues (``_pending_replaces_sql``): that claim's lines leave ``claim_lines`` and ``paid_lines``;
+a void's own lines are listed but never checked (not sent for payment).
+
 Then the shipped rule queries run unchanged (``Rule.sql``) and only the findings on pending lines
 are kept. Nothing starts Prefect; nothing is written to disk.
 """
@@ -79,6 +83,8 @@ class PendingLine:
     charge: Decimal
     claim_key: str
     risks: list[Risk] = field(default_factory=list)
+    void: bool = False  # frequency 8: cancels a claim, nothing of it is paid or checked
+    replaces: str | None = None  # the warehouse claim (claim_key) a replacement or void continues
 
     @property
     def at_stake(self) -> Decimal:
@@ -139,7 +145,10 @@ def read_pending_sessions(path: Path) -> dict[str, Any]:
 
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot be read ({exc.strerror})") from exc
     try:
         _fmt, tables, _parts = read_file("sessions", path, data, "pending:" + _sha256(data)[:16])
     except feeds.FeedError as exc:
@@ -191,9 +200,7 @@ def _pending_claim_lines_sql() -> str:
     # claim_key marks them as pending so they never meet a warehouse claim's key
     return """
     WITH claims AS (
-        SELECT c.*,
-               c.claim_id || '~pending~' || row_number() OVER (ORDER BY c.rowid) AS claim_key
-        FROM pending_claims AS c
+        SELECT * FROM pending_claims_keyed
     ),
     lines AS (
         SELECT l.*, list_filter(coalesce(l.modifiers, []::VARCHAR[]),
@@ -228,6 +235,78 @@ def _pending_claim_lines_sql() -> str:
         ON c.file_sha256 = l.file_sha256 AND c.claim_id = l.claim_id
         AND coalesce(c.claim_seq, 0) = coalesce(l.claim_seq, 0)
     """
+
+
+def _pending_replaces_sql() -> str:
+    # the warehouse claim each pending replacement (7) or void (8) continues, found as
+    # marts/sql/mart_claims.sql finds a submission's parent: a claim with the same CLM01 (from the
+    # same billing provider) whose dates overlap those of the 835 claim named by REF*F8 (CLP01 =
+    # CLM01, CLP07 = REF*F8); else one whose dates overlap the pending claim's; else the latest
+    return """
+    WITH pending AS (
+        SELECT k.claim_key, k.claim_id, coalesce(k.frequency_code, '1') AS frequency_code,
+               k.original_claim_ref, k.billing_npi,
+               min(l.date_of_service) AS span_begin,
+               max(coalesce(l.date_of_service_end, l.date_of_service)) AS span_end
+        FROM pending_claims_keyed AS k
+        JOIN pending_lines AS l
+            ON l.file_sha256 = k.file_sha256 AND l.claim_id = k.claim_id
+            AND coalesce(l.claim_seq, 0) = coalesce(k.claim_seq, 0)
+        WHERE coalesce(k.frequency_code, '1') IN ('7', '8')
+        GROUP BY ALL
+    ),
+    controls AS (
+        SELECT
+            rc.claim_id, rc.payer_claim_control,
+            min(coalesce(rl.date_of_service, rc.statement_start, rc.statement_end)) AS span_begin,
+            max(coalesce(rl.date_of_service_end, rl.date_of_service, rc.statement_end,
+                         rc.statement_start)) AS span_end
+        FROM wh.stg.remit_claims AS rc
+        JOIN wh.stg.remit_payments AS p
+            ON p.file_sha256 = rc.file_sha256 AND p.payment_id = rc.payment_id
+        LEFT JOIN wh.stg.remit_lines AS rl
+            ON rl.file_sha256 = rc.file_sha256 AND rl.payment_id = rc.payment_id
+            AND rl.claim_seq = rc.claim_seq
+        WHERE rc.claim_id IN (SELECT claim_id FROM pending)
+          AND rc.payer_claim_control IS NOT NULL AND rc.payer_claim_control <> ''
+          AND (p.payment_date IS NULL OR p.payment_date <= ?)
+        GROUP BY rc.claim_id, rc.payer_claim_control
+    ),
+    candidates AS (
+        SELECT m.claim_key AS parent_key, m.claim_id, m.span_begin, m.span_end, s.billing_npi,
+               f.received_at, s.rowid AS position
+        FROM wh.mart.claims AS m
+        JOIN wh.stg.claims AS s
+            ON s.file_sha256 = m.file_sha256 AND s.claim_id = m.claim_id
+            AND coalesce(s.claim_seq, 0) = m.claim_seq
+        LEFT JOIN wh.ledger.files AS f ON f.file_sha256 = m.file_sha256
+        WHERE m.claim_id IN (SELECT claim_id FROM pending)
+    )
+    SELECT p.claim_key, p.frequency_code, c.parent_key
+    FROM pending AS p
+    JOIN candidates AS c
+        ON c.claim_id = p.claim_id
+        AND (p.billing_npi IS NULL OR c.billing_npi IS NULL OR c.billing_npi = p.billing_npi)
+    LEFT JOIN controls AS r
+        ON r.claim_id = p.claim_id AND r.payer_claim_control = p.original_claim_ref
+    QUALIFY row_number() OVER (
+        PARTITION BY p.claim_key
+        ORDER BY
+            coalesce(c.span_begin <= r.span_end AND r.span_begin <= c.span_end, FALSE) DESC,
+            coalesce(c.span_begin <= p.span_end AND p.span_begin <= c.span_end, FALSE) DESC,
+            c.received_at DESC NULLS LAST, c.position DESC
+    ) = 1
+    """
+
+
+def _insert_shared_columns(con: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
+    """Insert ``source``'s rows into ``table`` by name, only the columns both have: a warehouse
+    made by an older release lacks columns its readers now fill (the provider names of migration
+    006), and check never migrates it (read-only); those columns are not read by the rules."""
+    have = {str(row[0]) for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    shared = [str(row[0]) for row in con.execute(f"DESCRIBE {source}").fetchall()]
+    columns = ", ".join(f'"{name}"' for name in shared if name in have)
+    con.execute(f"INSERT INTO {table} BY NAME SELECT {columns} FROM {source}")
 
 
 def _build_overlay(
@@ -266,13 +345,25 @@ def _build_overlay(
     for table, source in (("claims", "pending_claims_arrow"), ("lines", "pending_lines_arrow")):
         stg = "claims" if table == "claims" else "claim_lines"
         con.execute(f"CREATE TABLE pending_{table} AS SELECT * FROM wh.stg.{stg} WHERE FALSE")
-        con.execute(f"INSERT INTO pending_{table} BY NAME SELECT * FROM {source}")
+        _insert_shared_columns(con, f"pending_{table}", source)
+    con.execute(
+        "CREATE TABLE pending_claims_keyed AS SELECT c.*, "
+        "c.claim_id || '~pending~' || row_number() OVER (ORDER BY c.rowid) AS claim_key "
+        "FROM pending_claims AS c"
+    )
     con.execute("CREATE TABLE pending_claim_lines AS " + _pending_claim_lines_sql())
+    # a replacement (7) or void (8) takes the place of a warehouse claim: that claim's lines
+    # leave the overlay, as the marts would drop them once the pending claim is loaded
+    con.execute("CREATE TABLE pending_replaces AS " + _pending_replaces_sql(), [as_of])
+    con.execute(
+        "CREATE VIEW warehouse_paid AS SELECT * FROM wh.mart.paid_lines "
+        "WHERE claim_key NOT IN (SELECT parent_key FROM pending_replaces)"
+    )
     # sessions: the warehouse's feed plus the pending notes given with --sessions (newer)
     con.execute("CREATE TABLE pending_sessions AS SELECT * FROM wh.stg.sessions WHERE FALSE")
     if sessions is not None:
         con.register("pending_sessions_arrow", sessions["stg.sessions"])
-        con.execute("INSERT INTO pending_sessions BY NAME SELECT * FROM pending_sessions_arrow")
+        _insert_shared_columns(con, "pending_sessions", "pending_sessions_arrow")
     con.execute(
         "CREATE VIEW ledger.files AS SELECT file_sha256, file_name, received_at "
         "FROM wh.ledger.files UNION ALL SELECT DISTINCT file_sha256, 'pending sessions', "
@@ -299,16 +390,18 @@ def _build_overlay(
     con.execute("DROP VIEW mart.claim_lines")
     con.execute(
         "CREATE VIEW mart.claim_lines AS SELECT * FROM pending_claim_lines "
-        "UNION ALL BY NAME SELECT * FROM wh.mart.claim_lines"
+        "WHERE frequency_code <> '8' UNION ALL BY NAME SELECT * FROM wh.mart.claim_lines "
+        "WHERE claim_key NOT IN (SELECT parent_key FROM pending_replaces)"
     )
-    # pending lines as paid at their charge; first payment unknown (sorts after every paid copy)
+    # pending lines as paid at their charge; first payment unknown (sorts after every paid copy);
+    # a void is not sent for payment: nothing of it to check
     con.execute(
         "CREATE TABLE pending_paid AS SELECT *, charge AS net_paid, "
         "CAST(NULL AS DATE) AS first_payment_date, CAST(NULL AS DATE) AS payment_date "
-        "FROM pending_claim_lines"
+        "FROM pending_claim_lines WHERE frequency_code <> '8'"
     )
     con.execute(
-        "CREATE TABLE related_paid AS SELECT * FROM wh.mart.paid_lines "
+        "CREATE TABLE related_paid AS SELECT * FROM warehouse_paid "
         "WHERE patient_key IN (SELECT patient_key FROM pending_paid)"
     )
     con.execute(
@@ -321,7 +414,7 @@ def _build_overlay(
 
 def _paid_lines(con: duckdb.DuckDBPyConnection, everyone: bool) -> None:
     """``mart.paid_lines``: pending plus the same clients' paid lines, or plus every paid line."""
-    source = "wh.mart.paid_lines" if everyone else "related_paid"
+    source = "warehouse_paid" if everyone else "related_paid"
     con.execute(
         "CREATE OR REPLACE VIEW mart.paid_lines AS SELECT * FROM pending_paid "
         f"UNION ALL BY NAME SELECT * FROM {source}"
@@ -387,11 +480,15 @@ def check_claims(
                 billing_npi=row[9],
                 charge=Decimal(row[10]),
                 claim_key=row[0],
+                void=row[11] == "8",
+                replaces=row[12],
             )
             for row in con.execute(
-                "SELECT claim_key, line_number, claim_id, date_of_service, code, modifiers, "
-                "member_id, payer_id, rendering_npi, billing_npi, charge FROM pending_paid "
-                "ORDER BY claim_key, line_number"
+                "SELECT l.claim_key, l.line_number, l.claim_id, l.date_of_service, l.code, "
+                "l.modifiers, l.member_id, l.payer_id, l.rendering_npi, l.billing_npi, l.charge, "
+                "l.frequency_code, r.parent_key FROM pending_claim_lines AS l "
+                "LEFT JOIN pending_replaces AS r USING (claim_key) "
+                "ORDER BY l.claim_key, l.line_number"
             ).fetchall()
         }
     order = {rule.id: rule.order for rule in selected}
@@ -432,6 +529,11 @@ def to_text(result: CheckResult) -> str:
         for risk in line.risks:
             stake = "warning" if not risk.at_stake else f"{_money(risk.at_stake)} at stake"
             out.append(f"  {risk.rule} ({stake}): {risk.sentence}")
+    for line in result.lines:
+        if line.void:
+            out.append(line_heading(line))
+            voids = f" (voids claim {line.replaces})" if line.replaces else ""
+            out.append(f"  void: nothing to check{voids}")
     risky = result.at_risk
     total = sum((line.at_stake for line in risky), Decimal(0))
     claims = len({line.claim_key for line in risky})
@@ -478,6 +580,8 @@ def to_json_document(result: CheckResult) -> dict[str, Any]:
                 "billing_npi": line.billing_npi,
                 "charge": float(line.charge),
                 "at_stake": float(line.at_stake),
+                "void": line.void,
+                "replaces": line.replaces,
                 "risks": [
                     {
                         "rule": risk.rule,

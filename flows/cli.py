@@ -659,7 +659,8 @@ def check(
 ) -> None:
     """Judge claims not yet sent against what the warehouse knows (eligibility, notes, prior
     claims, the clinician's 90837 share, payer policies). Exit 0 nothing at risk, 1 a line at
-    risk, 2 bad input. Reads the warehouse read-only; writes nothing, starts no Prefect."""
+    risk, 2 bad input or any other failure (never a verdict), 3 the warehouse is being written.
+    Reads the warehouse read-only; writes nothing, starts no Prefect."""
     from expectations.precheck import (
         BadInput,
         NoWarehouse,
@@ -667,6 +668,7 @@ def check(
         to_json_document,
         to_text,
     )
+    from warehouse.errors import WarehouseLocked, WarehouseRefused
 
     given_db, db = db, _path(db, settings.DEFAULT_DB)
     if not db.exists():
@@ -675,6 +677,13 @@ def check(
         result = check_claims(file, db, sessions=sessions)
     except (BadInput, NoWarehouse) as exc:
         raise UsageError(str(exc)) from exc
+    except (WarehouseLocked, WarehouseRefused):
+        raise
+    except Exception as exc:  # exit 1 means "at risk": any other failure is no verdict (exit 2)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UsageError(
+            f"{file}: could not be checked against {db}: {type(exc).__name__}: {first}"
+        ) from exc
     if format == "json":
         import json
 

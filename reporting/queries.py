@@ -108,7 +108,7 @@ def scoped_tables(
             render_sql((SQL_DIR / "scope.sql").read_text(), scope_params(scope, as_of, config))
         )
         _rule_actions(con, sorted((actions or {}).items()))
-        con.execute((SQL_DIR / "work_tables.sql").read_text())
+        con.execute(work_tables_sql(con))
         stale = rows(con, "stale_findings", {"as_of": as_of})[0]
         if stale["other_as_of"] or stale["other_net_paid"]:
             raise ReportInputsStale(
@@ -120,6 +120,33 @@ def scoped_tables(
     finally:
         for table in TEMP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+# the provider names of migration 006 that work_tables.sql reads: (alias in the SQL, table, column)
+_PROVIDER_NAMES = (
+    ("l", "claim_lines", "rendering_provider_name"),
+    ("c", "claims", "rendering_provider_name"),
+    ("c", "claims", "billing_provider_name"),
+)
+
+
+def work_tables_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """``sql/work_tables.sql``; against a warehouse made before migration 006 (no provider-name
+    columns in ``stg``, and a report never migrates it) the names read as NULL: the report lists
+    providers by NPI alone until ``recoup run`` upgrades the warehouse."""
+    sql = (SQL_DIR / "work_tables.sql").read_text()
+    have = {
+        (str(table), str(column))
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = 'stg' "
+            "AND table_name IN ('claims', 'claim_lines')"
+        ).fetchall()
+    }
+    for alias, table, column in _PROVIDER_NAMES:
+        if (table, column) not in have:
+            sql = sql.replace(f"{alias}.{column}", "CAST(NULL AS VARCHAR)")
+    return sql
 
 
 def _rule_actions(con: duckdb.DuckDBPyConnection, pairs: Sequence[tuple[str, str]]) -> None:
