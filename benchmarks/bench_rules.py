@@ -266,7 +266,11 @@ def generate(con: duckdb.DuckDBPyConnection, lines: int) -> None:
     )
     reference.rebuild(con)
     # Payer P3 requires a telehealth modifier (telehealth.modifier_missing fires for it).
-    con.execute("INSERT INTO ref.payers VALUES ('P3', 'Payer 3', 24, TRUE, 'bench')")
+    con.execute(
+        "INSERT INTO ref.payers"
+        " (payer_id, name, lookback_months, telehealth_modifier_required, source)"
+        " VALUES ('P3', 'Payer 3', 24, TRUE, 'bench')"
+    )
     con.execute("COMMIT")
 
 

@@ -259,7 +259,11 @@ def test_names_prefer_payers_csv_then_the_835_and_the_latest_file(tmp_path: Path
     from tests.rulekit import RENDERING_NPI, new_kit
 
     kit = new_kit()
-    kit.con.execute("INSERT INTO ref.payers VALUES ('P2', 'PAYERS CSV NAME', 18, false, 'test')")
+    kit.con.execute(
+        "INSERT INTO ref.payers"
+        " (payer_id, name, lookback_months, telehealth_modifier_required, source)"
+        " VALUES ('P2', 'PAYERS CSV NAME', 18, false, 'test')"
+    )
     # copies of one 90834 (same member, provider and day): billing.duplicate on the later-paid
     kit.paid_line("C1", "90834", "100.00", payment_date=date(2024, 7, 1))
     kit.paid_line("C2", "90834", "100.00", payment_date=date(2024, 7, 5))
