@@ -32,6 +32,8 @@ great_expectations is imported inside the functions (about 5 s), never at module
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import shutil
 import time
@@ -43,6 +45,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import duckdb
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_ROWS = 20
 DEFAULT_KEEP_RUNS = 30
@@ -266,7 +270,27 @@ def _context(gx_root: Path | None, show_progress: bool) -> Any:
     else:
         gx_root = Path(gx_root).resolve()
         gx_root.mkdir(parents=True, exist_ok=True)
-        context = gx.get_context(mode="file", context_root_dir=str(gx_root))
+        try:
+            context = gx.get_context(mode="file", context_root_dir=str(gx_root))
+        except Exception as exc:  # GX raises several kinds for a damaged file
+            config = gx_root / "great_expectations.yml"
+            if not config.exists():
+                raise
+            # GX rewrites great_expectations.yml in place (not atomically): a run killed while it
+            # wrote leaves a truncated file that no later run can load. Everything recoup needs in
+            # it is GX's defaults (suites and definitions are set up on every run), so the file is
+            # set aside, never deleted, and GX writes a fresh one.
+            kept = config.with_name(f"{config.name}.damaged-{os.getpid()}-{time.time_ns()}")
+            config.rename(kept)
+            log.warning(
+                "the Great Expectations config %s could not be read (%s: %s); kept as %s and "
+                "rebuilt",
+                config,
+                type(exc).__name__,
+                str(exc).splitlines()[0] if str(exc) else "",
+                kept.name,
+            )
+            context = gx.get_context(mode="file", context_root_dir=str(gx_root))
     # In memory; a file context also writes it to great_expectations.yml on its next save.
     context.variables.progress_bars = ProgressBarsConfig(
         globally=show_progress, metric_calculations=show_progress

@@ -102,3 +102,34 @@ def test_prune_results_only_touches_the_named_suites(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="keep must be 0 or more"):
         prune_results(tmp_path, -1)
     assert prune_results(tmp_path / "nothing", 0) == []
+
+
+@pytest.mark.parametrize("keep_bytes", [0, 700])
+def test_a_config_truncated_by_a_killed_run_is_set_aside_and_rebuilt(
+    tmp_path: Path, keep_bytes: int
+) -> None:
+    """GX rewrites great_expectations.yml in place: a run killed while it wrote left a truncated
+    file, and every later run failed with InvalidDataContextConfigError (seen in
+    tests/flows/test_interruption.py under load). The next run keeps the damaged file beside a
+    fresh one and validates as before."""
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "CREATE SCHEMA stg; CREATE SCHEMA mart;"
+            "CREATE TABLE stg.claims AS SELECT * FROM (VALUES (1, 'paid', 10.0), (2, NULL, -5.0))"
+            " v(claim_id, status, amount);"
+            "CREATE TABLE mart.findings AS SELECT 1 AS finding_id"
+        )
+    gx_root = tmp_path / "gx"
+    validate(db, "claims", CHECKS, gx_root=gx_root, build_docs=False)
+    config = gx_root / "great_expectations.yml"
+    whole = config.read_bytes()
+    damaged = whole[:keep_bytes]
+    config.write_bytes(damaged)
+
+    result = validate(db, "claims", CHECKS, gx_root=gx_root, build_docs=False)
+
+    assert [c.unexpected_count for c in result.checks] == [1, 1, 0]
+    kept = sorted(gx_root.glob("great_expectations.yml.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged
+    assert "config_version: 4.0" in config.read_text()
