@@ -67,9 +67,10 @@ def test_a_claims_audit_leaves_the_window_report_and_every_count_says_what_it_co
     out = capsys.readouterr().out
     window = reports / "backfill" / WINDOW
     assert {p.name for p in window.iterdir()} == {
-        "exposure.json", "findings.csv", "findings.parquet", "index.html"
+        "disputes", "disputes.csv", "exposure.json", "findings.csv", "findings.parquet",
+        "index.html",
     }  # fmt: skip
-    before = {p.name: p.read_bytes() for p in window.iterdir()}
+    before = _contents(window)
     summary = json.loads(before["exposure.json"])
     totals = summary["totals"]
 
@@ -128,10 +129,17 @@ def test_a_claims_audit_leaves_the_window_report_and_every_count_says_what_it_co
     assert f"reports: {audit}" in out
     assert {p.name for p in audit.iterdir()} >= AUDIT_FILES
     assert json.loads((audit / "audit.json").read_text())["audited_claims"] == len(ids[::3])
-    assert {p.name: p.read_bytes() for p in window.iterdir()} == before  # byte for byte
+    assert _contents(window) == before  # byte for byte
 
     # 3. the whole window again: rewritten in place, still no audit file beside it
     _backfill(db, reports)
-    assert {p.name: p.read_bytes() for p in window.iterdir()} == before
+    assert _contents(window) == before
     assert not AUDIT_FILES & {p.name for p in window.iterdir()}
     assert sorted(p.name for p in (reports / "backfill").iterdir()) == [WINDOW, audit.name]
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path: bytes), subfolders included."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
