@@ -180,11 +180,24 @@ def reserve(claims: Sequence[Unit], as_of: date) -> dict[str, Any]:
         row["open_exposure"] += u.open_exposure
         row["expected"] += _cents(float(u.open_exposure) * chance)
         row["thin"] |= {r.rule for r in used if r.thin}
+    end = add_months(as_of, HORIZON_MONTHS)
+    by_payer = {
+        payer or "(unknown)": {
+            **row,
+            "thin": sorted(row["thin"]),
+            "by_month": _spread(row["expected"], as_of, end),
+        }
+        for payer, row in sorted(payers.items(), key=lambda item: item[0] or "")
+    }
+    months = [f"{day:%Y-%m}" for day in _days(as_of, end)]
+    months = sorted(set(months))
     return {
         "horizon_months": HORIZON_MONTHS,
-        "by_payer": {
-            payer or "(unknown)": {**row, "thin": sorted(row["thin"])}
-            for payer, row in sorted(payers.items(), key=lambda item: item[0] or "")
+        "months": months,
+        "by_payer": by_payer,
+        "total_by_month": {
+            month: sum((row["by_month"][month] for row in by_payer.values()), Decimal(0))
+            for month in months
         },
         "rates": sorted(table.values(), key=lambda r: (r.rule, r.payer_id or "")),
     }
@@ -218,27 +231,37 @@ def backtest(claims: Sequence[Unit], as_of: date) -> dict[str, Any]:
     }
 
 
-def _by_month(
-    predicted: Decimal, realized: Mapping[str, Decimal], cutoff: date, as_of: date
-) -> list[dict[str, Any]]:
-    """Predicted spread over the days of (cutoff, as_of] (an even chance each day; the cents
-    left by rounding go to the last month), realized by remittance month."""
+def _days(start: date, end: date) -> list[date]:
+    """The days of (start, end]."""
+    return [date.fromordinal(n) for n in range(start.toordinal() + 1, end.toordinal() + 1)]
+
+
+def _spread(amount: Decimal, start: date, end: date) -> dict[str, Decimal]:
+    """``amount`` spread over the months of (start, end] by their days (an even chance each day;
+    the cents left by rounding go to the last month)."""
     days: dict[str, int] = defaultdict(int)
-    day = cutoff
-    while day < as_of:
-        day = date.fromordinal(day.toordinal() + 1)
+    for day in _days(start, end):
         days[f"{day:%Y-%m}"] += 1
     total = sum(days.values())
-    rows, spent = [], Decimal(0)
+    parts, spent = {}, Decimal(0)
     months = sorted(days)
     for index, month in enumerate(months):
         last = index == len(months) - 1
-        part = predicted - spent if last else _cents(predicted * days[month] / total)
+        part = amount - spent if last else _cents(amount * days[month] / total)
         spent += part
-        rows.append(
-            {"month": month, "predicted": part, "realized": realized.get(month, Decimal(0))}
-        )
-    return rows
+        parts[month] = part
+    return parts
+
+
+def _by_month(
+    predicted: Decimal, realized: Mapping[str, Decimal], cutoff: date, as_of: date
+) -> list[dict[str, Any]]:
+    """Predicted spread over the days of (cutoff, as_of] (``_spread``), realized by remittance
+    month."""
+    return [
+        {"month": month, "predicted": part, "realized": realized.get(month, Decimal(0))}
+        for month, part in _spread(predicted, cutoff, as_of).items()
+    ]
 
 
 def expected_recoupments(

@@ -46,7 +46,10 @@ def test_rates_shrink_toward_the_rules_rate() -> None:
 
 
 def test_reserve_per_payer() -> None:
-    got = reserve.reserve(CLAIMS, AS_OF)["by_payer"]
+    got = {
+        payer: {key: value for key, value in row.items() if key != "by_month"}
+        for payer, row in reserve.reserve(CLAIMS, AS_OF)["by_payer"].items()
+    }
     # P1: 80 and 20 at 0.440476 -> 35.24 + 8.81; P2: 60 and 40 at 0.378788 -> 22.73 + 15.15
     assert got == {
         "P1": {"claims": 2, "open_exposure": Decimal("100.00"), "expected": Decimal("44.05"),
@@ -54,6 +57,22 @@ def test_reserve_per_payer() -> None:
         "P2": {"claims": 2, "open_exposure": Decimal("100.00"), "expected": Decimal("37.88"),
                "thin": [A]},
     }  # fmt: skip
+
+
+def test_reserve_per_payer_and_month_ahead() -> None:
+    got = reserve.reserve(CLAIMS, AS_OF)
+    # (2026-11-15, 2027-05-15] is 181 days: Nov 15, Dec 31, Jan 31, Feb 28, Mar 31, Apr 30, May 15;
+    # P1 44.05 * days / 181 -> 3.65, 7.54, 7.54, 6.81, 7.54, 7.30, rest 3.67
+    # P2 37.88 * days / 181 -> 3.14, 6.49, 6.49, 5.86, 6.49, 6.28, rest 3.13
+    months = ["2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "2027-05"]
+    assert got["months"] == months
+    p1 = ["3.65", "7.54", "7.54", "6.81", "7.54", "7.30", "3.67"]
+    p2 = ["3.14", "6.49", "6.49", "5.86", "6.49", "6.28", "3.13"]
+    total = ["6.79", "14.03", "14.03", "12.67", "14.03", "13.58", "6.80"]
+    assert got["by_payer"]["P1"]["by_month"] == dict(zip(months, map(Decimal, p1), strict=True))
+    assert got["by_payer"]["P2"]["by_month"] == dict(zip(months, map(Decimal, p2), strict=True))
+    assert got["total_by_month"] == dict(zip(months, map(Decimal, total), strict=True))
+    assert sum(got["total_by_month"].values()) == Decimal("81.93")  # 44.05 + 37.88
 
 
 def test_backtest_predicted_vs_realized_per_month() -> None:
