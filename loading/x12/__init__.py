@@ -211,9 +211,17 @@ def read_x12(
                     part["reason"],
                 )
             )  # fmt: skip
+        warnings = list(segs.warnings)
+        for index, reason in getattr(found.reader, "warnings", []):
+            # read leniently, reported like a rejection's place (segment, line, column)
+            line, column = locate(segs, index)
+            seg_id = segment_id(segs.items[index], segs.delimiters.element)
+            warnings.append(
+                f"segment {seg_id} (segment {index + 1}, line {line}, col {column}): {reason}"
+            )
         return X12Result(
             found.kind, tables, len(segs.items), found.interchanges, found.transactions,
-            rejected, list(segs.warnings), parts_loaded,
+            rejected, warnings, parts_loaded,
             list(getattr(found.reader, "claim_at", [])), segs,
         )  # fmt: skip
     except Problem as problem:

@@ -60,14 +60,20 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("fiscal_period_date", DATE), ("reason_code", STR), ("reference_id", STR),
         ("amount", MONEY),
     ],
+    "stg.remit_remarks": [
+        ("payment_id", STR), ("claim_seq", pa.int32()), ("line_seq", pa.int32()),
+        ("level", STR), ("source", STR), ("code", STR),
+    ],
 }  # fmt: skip
+# MOA03..MOA07: the claim's remark codes (RARCs); LQ02 with LQ01 = HE: a service line's
+MOA_REMARKS = (3, 4, 5, 6, 7)
 
 ZERO = Decimal(0)
 NO_MODIFIERS: list[str] = []  # shared by every service line without modifiers; never mutated
 
 
 class Remittance835Reader:
-    """Reads 835 transactions into the five ``stg.remit_*`` tables."""
+    """Reads 835 transactions into the six ``stg.remit_*`` tables."""
 
     def __init__(self, file_sha256: str) -> None:
         self.file_sha256 = file_sha256
@@ -82,18 +88,25 @@ class Remittance835Reader:
         # the claims columns when the tables are built (one int per row instead of two values)
         self.line_claim: list[int] = []
         self.adjustment_claim: list[int] = []
+        self.remark_claim: list[int] = []
+        # (segment index, problem) of what was read leniently and reported, not rejected: an LQ
+        # that is not a remark code (LQ01 other than HE, or no LQ02), an LQ outside a service
+        # line, an MOA before any CLP (SPEC "Structural checks": only envelopes, syntax and an
+        # unbalanced payment reject an 835 transaction set)
+        self.warnings: list[tuple[int, str]] = []
         # transaction sets rejected on their own (the rest of the file loads), as 999 does: one
         # dict per set with level, interchange_control, transaction_control, part, index, reason
         self.rejected: list[dict[str, object]] = []
 
     def tables(self) -> dict[str, pa.Table]:
-        """The five staging tables (empty ones included), each with ``file_sha256``."""
+        """The six staging tables (empty ones included), each with ``file_sha256``."""
         claims = self.cols["stg.remit_claims"]
         pids = pa.array(claims["payment_id"], STR)
         seqs = pa.array(claims["claim_seq"], pa.int32())
         for table, rows in (
             ("stg.remit_lines", self.line_claim),
             ("stg.remit_adjustments", self.adjustment_claim),
+            ("stg.remit_remarks", self.remark_claim),
         ):
             index = pa.array(rows, pa.int32())
             self.cols[table]["payment_id"] = pids.take(index)
@@ -110,7 +123,8 @@ class Remittance835Reader:
         or IEA (a truncated file) the problem is the file's.
         """
         staged: list[list[Any]] = [v for cols in self.cols.values() for v in cols.values()]
-        staged += [self.line_claim, self.adjustment_claim]
+        staged += [self.line_claim, self.adjustment_claim, self.remark_claim]
+        warned = len(self.warnings)
         marks = [len(values) for values in staged]
         try:
             return self._transaction(segs, tx)
@@ -120,6 +134,7 @@ class Remittance835Reader:
                 raise
             for values, mark in zip(staged, marks, strict=True):
                 del values[mark:]
+            del self.warnings[warned:]  # the set is rejected: its rejection says it all
             self.rejected.append({
                 "level": "transaction", "interchange_control": tx.interchange_control,
                 "transaction_control": tx.control, "part": f"transaction set {tx.control}",
@@ -145,7 +160,9 @@ class Remittance835Reader:
         (_, _, a_lseq, a_group, a_reason, a_amount, a_qty) = self.cols[
             "stg.remit_adjustments"
         ].values()
+        (_, _, r_lseq, r_level, r_source, r_code) = self.cols["stg.remit_remarks"].values()
         l_claim, a_claim, tags = self.line_claim, self.adjustment_claim, self.tags
+        r_claim, warn = self.remark_claim, self.warnings
         claim_row = -1  # row of the current claim in the claims columns
 
         st = tx.st_index
@@ -310,6 +327,32 @@ class Remittance835Reader:
                     if len(e) < 3:
                         raise Problem(j, "AMT needs a qualifier and an amount")
                     A[e[2]]  # validated, not stored
+                elif t == "LQ":
+                    q = e[1] if len(e) > 1 else ""
+                    v = e[2] if len(e) > 2 else ""
+                    if not in_line:
+                        warn.append((j, "LQ outside a service line (loop 2110 after SVC); not read"))
+                    elif q != "HE":
+                        warn.append((j, f"LQ01 '{q}' is not HE (remark code); not read as a RARC"))
+                    elif not v:
+                        warn.append((j, "LQ02 (remark code) is empty"))
+                    else:
+                        r_claim.append(claim_row)
+                        r_lseq.append(line_seq)
+                        r_level.append("line")
+                        r_source.append("LQ02")
+                        r_code.append(v)
+                elif t == "MOA":
+                    if not claim_seq:
+                        warn.append((j, "MOA before any CLP; not read"))
+                        continue
+                    for k in MOA_REMARKS:
+                        if k < len(e) and e[k]:
+                            r_claim.append(claim_row)
+                            r_lseq.append(None)
+                            r_level.append("claim")
+                            r_source.append(f"MOA{k:02d}")
+                            r_code.append(e[k])
                 elif t == "SE":
                     break
                 elif t == "TRN" and head.trace_number is None:

@@ -4,7 +4,7 @@ loop per segment, for files in which nothing is wrong.
 Every body segment of every transaction set is split into elements once (Polars ``str.split``
 over all segments of the file), and each staging column is built from the elements of one segment
 id at a time: CLP rows give ``stg.remit_claims``, SVC rows ``stg.remit_lines``, CAS triplets
-``stg.remit_adjustments``. Loop membership is arithmetic on running counts, not a state machine:
+``stg.remit_adjustments``, LQ and MOA remark codes ``stg.remit_remarks``. Loop membership is arithmetic on running counts, not a state machine:
 a segment's claim is the number of CLPs before it in its transaction, its service line the number
 of SVCs since its CLP. The payment header (BPR, TRN, N1, REF*2U, DTM*405, PLB: a handful of
 segments a transaction) is read in Python by the per-segment reader's own methods.
@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loading.x12.errors import Problem
-from loading.x12.remittance_835 import SCHEMAS, ZERO, Remittance835Reader
+from loading.x12.remittance_835 import MOA_REMARKS, SCHEMAS, ZERO, Remittance835Reader
 from loading.x12.tables import MONEY, QTY, STR
 from loading.x12.tokenizer import ENVELOPE, Transaction, check_se
 from loading.x12.values import BadValue
@@ -148,13 +148,14 @@ class ColumnarRemittance835Reader:
         return se
 
     def tables(self) -> dict[str, pa.Table]:
-        """The five staging tables, identical to ``Remittance835Reader``'s for the same file."""
+        """The six staging tables, identical to ``Remittance835Reader``'s for the same file."""
         if self.frame is None or not self.txs:
             raise NotPlain
         body = self._body()
         claims, claim_tx = self._claims(body)
         lines = self._lines(body)
         adjustments = self._adjustments(body)
+        remarks = self._remarks(body)
         self._payments(body, claims)
         built = self.header.tables()  # payments and provider adjustments (read in Python)
         pids = [self._pid(tx) for tx, _ in self.txs]
@@ -165,6 +166,7 @@ class ColumnarRemittance835Reader:
             ("stg.remit_claims", claims),
             ("stg.remit_lines", lines),
             ("stg.remit_adjustments", adjustments),
+            ("stg.remit_remarks", remarks),
         ):
             if name != "stg.remit_claims":
                 row = pa.array(columns.pop("claim_row"), pa.int32())
@@ -376,6 +378,32 @@ class ColumnarRemittance835Reader:
             "quantity": _money(
                 pl.select(pl.when(a["qty"] == "").then(None).otherwise(a["qty"])).to_series(), QTY
             ),
+        }  # fmt: skip
+
+    def _remarks(self, body: Parts) -> dict[str, Any]:
+        """RARCs: LQ*HE in a service line, MOA03..MOA07 of a claim, in segment order. Anything
+        the reference reports as a warning (another LQ01, an empty LQ02, an LQ outside a
+        service line, an MOA before any CLP) is left to it."""
+        lq, moa = body["LQ"], body["MOA"]
+        _require(lq, (pl.col("line_seq") > 0) & (_el(1) == "HE") & (_el(2) != ""))
+        _require(moa, pl.col("claim_seq") > 0)
+        parts = [
+            lq.select(
+                "j", "claim", line_seq=pl.col("line_seq").cast(pl.Int32), level=pl.lit("line"),
+                source=pl.lit("LQ02"), code=_el(2), k=pl.lit(0),
+            )
+        ]  # fmt: skip
+        for k in MOA_REMARKS:
+            part = moa.select(
+                "j", "claim", line_seq=pl.lit(None, dtype=pl.Int32), level=pl.lit("claim"),
+                source=pl.lit(f"MOA{k:02d}"), code=_el(k), k=pl.lit(k),
+            )  # fmt: skip
+            parts.append(part.filter(pl.col("code") != ""))
+        r = pl.concat(parts).sort("j", "k")
+        return {
+            "claim_row": r["claim"].to_list(),
+            "line_seq": r["line_seq"], "level": r["level"], "source": r["source"],
+            "code": r["code"],
         }  # fmt: skip
 
     def _payments(self, body: Parts, claims: dict[str, Any]) -> None:

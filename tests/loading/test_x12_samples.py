@@ -43,7 +43,7 @@ REJECTED = {
 
 TABLES = {
     "835": {"stg.remit_payments", "stg.remit_claims", "stg.remit_lines", "stg.remit_adjustments",
-            "stg.remit_provider_adjustments"},
+            "stg.remit_provider_adjustments", "stg.remit_remarks"},
     "837p": {"stg.claims", "stg.claim_lines"},
     "271": {"stg.eligibility_responses", "stg.eligibility_benefits"},
 }  # fmt: skip

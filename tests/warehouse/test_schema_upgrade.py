@@ -83,6 +83,7 @@ def test_a_warehouse_of_todays_schema_opens_and_reads_back(tmp_path: Path) -> No
             "stg.remit_lines": 6,
             "stg.remit_payments": 5,
             "stg.remit_provider_adjustments": 2,
+            "stg.remit_remarks": 0,
             "stg.sessions": 5,
         }
         stored = con.execute(FINDINGS).fetchall()
