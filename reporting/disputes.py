@@ -14,7 +14,9 @@ against recoup's own records (``sql/disputes.sql``), line by line:
 * **duplicate**: another claim for the same patient, provider, date, code and modifiers still
   paid supports the payer; none supports the payment.
 
-What the payer said is the CAS it gave (``carc.py``). The verdict:
+What the payer said is the CAS it gave (``carc.py``) and its remark codes (RARCs: LQ*HE, MOA;
+``rarc.py``); a remark counts as a reason only when it makes a checkable claim (N30 eligibility,
+M127/N29 documentation), the others are reported. The verdict:
 
 * ``not_disputable``: a record supports the payer (the takeback is right on recoup's own
   evidence, whatever reason the payer gave);
@@ -44,7 +46,7 @@ from typing import Any
 import duckdb
 
 from marts.templating import SqlValue, render_sql
-from reporting import carc
+from reporting import carc, rarc
 from reporting.cells import escape_cell
 from reporting.deidentify import pseudonym
 from reporting.files import replacing, write_text
@@ -82,10 +84,11 @@ CSV_COLUMNS = (
     "packet",
     "claim_key",
     "payment_id",
+    "payer_remarks",
 )
 TEXT_COLUMNS = frozenset(
     ("claim_id", "payer_id", "member_id", "rendering_npi", "codes", "payer_codes", "payer_said",
-     "reasons", "claim_key", "payment_id", "packet")
+     "reasons", "claim_key", "payment_id", "packet", "payer_remarks")
 )  # fmt: skip
 
 
@@ -125,6 +128,7 @@ class Assessment:
     verdict: str = UNKNOWN
     reasons: list[str] = field(default_factory=list)
     packet: str = ""
+    payer_remarks: list[str] = field(default_factory=list)  # RARCs (LQ*HE, MOA): rarc.py
 
     @property
     def deadline(self) -> date | None:
@@ -142,14 +146,22 @@ class Assessment:
         return self.lines[0]["member_id"] if self.lines else None
 
     @property
+    def remarks_said(self) -> str:
+        """The remark codes in plain words ('N30: the patient is not eligible ...; ...')."""
+        return "; ".join(rarc.meaning(code) for code in self.payer_remarks)
+
+    @property
     def payer_said(self) -> str:
+        if not self.payer_codes and self.payer_remarks:
+            return self.remarks_said
         if not self.payer_codes:
             return (
                 "no reason given (a PLB WO carries none)"
                 if self.kind == "plb_wo"
                 else "no reason given: the reversal only negates the original payment"
             )
-        return "; ".join(carc.meaning(code) for code in self.payer_codes)
+        said = "; ".join(carc.meaning(code) for code in self.payer_codes)
+        return f"{said}; {self.remarks_said}" if self.payer_remarks else said
 
     def check_text(self, name: str) -> str:
         state, facts = self.checks.get(name, (NOTHING, []))
@@ -225,6 +237,14 @@ def judge(takeback: Assessment) -> None:
         takeback.reasons = ["the records support the payer: " + fact for fact in against]
         return
     stated = {code: carc.category(code) for code in takeback.payer_codes}
+    # a remark code joins the reasons only when it makes a claim recoup's records can check
+    # (N30 eligibility as CARC 27/177, M127/N29 documentation as CARC 150/151); others are
+    # reported in payer_said, never judged
+    stated |= {
+        code: rarc.category(code)
+        for code in takeback.payer_remarks
+        if rarc.category(code) != carc.OTHER
+    }
     unchecked = [code for code, kind in stated.items() if kind == carc.OTHER]
     checked = sorted({kind for kind in stated.values() if kind != carc.OTHER}, key=CHECKS.index)
     needed = checked if stated else list(CHECKS)
@@ -289,6 +309,7 @@ def assess(
             appeal_days=int(row["appeal_days"]),
             as_of=as_of,
             lines=lines.get((row["kind"], row["payment_id"], row["seq"]), []),
+            payer_remarks=list(row["payer_remarks"] or []),
         )
         judge(takeback)
         out.append(takeback)
@@ -378,6 +399,7 @@ def csv_row(t: Assessment, key: bytes | None = None) -> dict[str, Any]:
         "packet": t.packet,
         "claim_key": t.claim_key or "",
         "payment_id": t.payment_id,
+        "payer_remarks": t.remarks_said,
     }
 
 
@@ -505,6 +527,7 @@ def write_packet(
             t=t,
             member=shown_member,
             codes=[carc.meaning(code) for code in t.payer_codes],
+            remarks=[rarc.meaning(code) for code in t.payer_remarks],
             checks=[(name, *t.checks[name]) for name in CHECKS],
             claim_lines=claim_lines,
             payments=payments,
@@ -533,7 +556,7 @@ def section(takebacks: Sequence[Assessment], shown: int = 20) -> dict[str, Any]:
             "payer_id": t.payer_id,
             "amount": t.amount,
             "verdict": t.verdict,
-            "payer_said": ", ".join(t.payer_codes) or "no reason",
+            "payer_said": ", ".join([*t.payer_codes, *t.payer_remarks]) or "no reason",
             "reason": t.reasons[0] if t.reasons else "",
             "deadline": _text(t.deadline),
             "days_left": t.days_left,

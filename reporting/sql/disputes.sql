@@ -12,6 +12,8 @@
 --   payer_codes: the reasons the payer gave, as 'GROUP-CARC' (CAS): on the reversal, the CAS it
 --     did not copy from the original (positive amounts: a reversal negates the original's CAS);
 --     on the correction in the same 835, every CAS but the patient's share (group PR).
+--   payer_remarks: the remark codes (RARCs, stg.remit_remarks: LQ*HE, MOA) on the reversal
+--     and on the correction in the same 835; none for a PLB WO.
 --   appeal_days: the payer's row of ref.payers, else the '*' row, else 60.
 WITH reversal_claims AS (
     SELECT file_sha256, payment_id, claim_seq AS seq, any_value(claim_key) AS claim_key
@@ -61,6 +63,21 @@ correction_codes AS (
     WHERE a.group_code <> 'PR' AND a.amount <> 0
     GROUP BY ALL
 ),
+remark_claims AS (
+    SELECT file_sha256, payment_id, seq, seq AS claim_seq
+    FROM report_recoupments
+    WHERE kind = 'reversal'
+    UNION
+    SELECT file_sha256, payment_id, seq, correction_seq FROM corrections
+),
+remarks AS (
+    SELECT rc.file_sha256, rc.payment_id, rc.seq, list(DISTINCT m.code) AS codes
+    FROM remark_claims AS rc
+    JOIN stg.remit_remarks AS m
+        ON m.file_sha256 = rc.file_sha256 AND m.payment_id = rc.payment_id
+        AND m.claim_seq = rc.claim_seq
+    GROUP BY ALL
+),
 payer_rows AS (
     SELECT payer_id, appeal_days FROM ref.payers
     QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY rowid DESC) = 1
@@ -80,6 +97,7 @@ SELECT
     CAST(r.amount - least(coalesce(cp.repaid, 0), r.amount) AS DECIMAL(18,2)) AS amount,
     list_sort(list_distinct(list_concat(coalesce(vc.codes, []), coalesce(cc.codes, []))))
         AS payer_codes,
+    list_sort(coalesce(rm.codes, [])) AS payer_remarks,
     coalesce(own.appeal_days, fallback.appeal_days, 60) AS appeal_days
 FROM report_recoupments AS r
 LEFT JOIN reversal_claims AS rc
@@ -97,6 +115,9 @@ LEFT JOIN correction_paid AS cp
 LEFT JOIN correction_codes AS cc
     ON r.kind = 'reversal' AND cc.file_sha256 = r.file_sha256 AND cc.payment_id = r.payment_id
     AND cc.seq = r.seq
+LEFT JOIN remarks AS rm
+    ON r.kind = 'reversal' AND rm.file_sha256 = r.file_sha256 AND rm.payment_id = r.payment_id
+    AND rm.seq = r.seq
 LEFT JOIN payer_rows AS own ON own.payer_id = r.payer_id
 LEFT JOIN payer_rows AS fallback ON fallback.payer_id = '*'
 WHERE r.amount > 0  -- a negative PLB WO returns money: nothing to dispute
