@@ -331,7 +331,9 @@ class Remittance835Reader:
                     q = e[1] if len(e) > 1 else ""
                     v = e[2] if len(e) > 2 else ""
                     if not in_line:
-                        warn.append((j, "LQ outside a service line (loop 2110 after SVC); not read"))
+                        warn.append(
+                            (j, "LQ outside a service line (loop 2110 after SVC); not read")
+                        )
                     elif q != "HE":
                         warn.append((j, f"LQ01 '{q}' is not HE (remark code); not read as a RARC"))
                     elif not v:

@@ -4,10 +4,11 @@ loop per segment, for files in which nothing is wrong.
 Every body segment of every transaction set is split into elements once (Polars ``str.split``
 over all segments of the file), and each staging column is built from the elements of one segment
 id at a time: CLP rows give ``stg.remit_claims``, SVC rows ``stg.remit_lines``, CAS triplets
-``stg.remit_adjustments``, LQ and MOA remark codes ``stg.remit_remarks``. Loop membership is arithmetic on running counts, not a state machine:
-a segment's claim is the number of CLPs before it in its transaction, its service line the number
-of SVCs since its CLP. The payment header (BPR, TRN, N1, REF*2U, DTM*405, PLB: a handful of
-segments a transaction) is read in Python by the per-segment reader's own methods.
+``stg.remit_adjustments``, LQ and MOA remark codes ``stg.remit_remarks``. Loop membership is
+arithmetic on running counts, not a state machine: a segment's claim is the number of CLPs before
+it in its transaction, its service line the number of SVCs since its CLP. The payment header
+(BPR, TRN, N1, REF*2U, DTM*405, PLB: a handful of segments a transaction) is read in Python by the
+per-segment reader's own methods.
 
 This reader never decides that a file is wrong. Any doubt — a value that is not in its plain
 form, a missing element, a segment id that is not one, a transaction set that does not balance,

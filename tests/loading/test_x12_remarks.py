@@ -84,8 +84,7 @@ def test_an_lq_that_is_not_a_remark_code_is_reported_not_rejected() -> None:
     assert result.warnings == [
         f"segment LQ (segment {lq_rx}, line {lq_rx}, col 1): LQ01 'RX' is not HE (remark "
         "code); not read as a RARC",
-        f"segment LQ (segment {lq_rx + 2}, line {lq_rx + 2}, col 1): LQ02 (remark code) is "
-        "empty",
+        f"segment LQ (segment {lq_rx + 2}, line {lq_rx + 2}, col 1): LQ02 (remark code) is empty",
     ]
 
 

@@ -88,9 +88,7 @@ def test_n30_is_an_eligibility_reason(
     judged: tuple[Kit, dict[str, disputes.Assessment]],
 ) -> None:
     t = judged[1]["EN30"]
-    assert (t.kind, t.amount, t.payer_codes, t.payer_remarks) == (
-        "reversal", 120, [], ["N30"]
-    )
+    assert (t.kind, t.amount, t.payer_codes, t.payer_remarks) == ("reversal", 120, [], ["N30"])
     assert t.payer_said == "N30: the patient is not eligible for this service"
     # as CARC 27 would: only eligibility is needed, and the active 271 contradicts the payer
     # (without the remark, a bare reversal needs every record and the missing note says unknown)
