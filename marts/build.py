@@ -8,10 +8,18 @@ inside one transaction, so readers see either the previous build or the new one,
 in the same transaction.
 
 SQL files take parameters as ``{{ name }}`` placeholders, filled by ``marts.templating``.
+
+The models that pair claims with their submissions and remittances (``SLICED``) are built in
+slices of CLM01 hashes when the warehouse is large (``slice_count``): every row they produce
+depends only on the claims, lines and 835 claims of one CLM01 (CLP01 = CLM01), so the union of
+the slices is the whole model, and each slice's joins and windows fit in memory instead of
+spilling (docs/decisions.md "Marts in slices").
 """
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import date
 from pathlib import Path
 
@@ -41,10 +49,30 @@ MODELS: tuple[str, ...] = (
 
 MACROS = "macros.sql"
 
+# Models whose SQL filters on ``hash(claim_id) % {{ slices }} = {{ slice }}``.
+SLICED = frozenset({"mart_claims", "mart_claim_lines", "mart_line_payment_events"})
+# Staged claim or remittance lines per slice (measured at 10M lines: docs/decisions.md)
+ROWS_PER_SLICE = 2_000_000
+_CREATE = re.compile(r"^CREATE OR REPLACE TABLE (mart\.\w+) AS\s*$", re.MULTILINE)
 
-def model_sql(name: str, as_of: date) -> str:
-    """The rendered SQL of one model."""
-    return render_sql((MODELS_DIR / f"{name}.sql").read_text(), {"as_of": as_of})
+
+def model_sql(name: str, as_of: date, slices: int = 1, slice_: int = 0) -> str:
+    """The rendered SQL of one model; for a sliced model, the rows of slice ``slice_`` of
+    ``slices``: the first slice creates the table, the others insert into it."""
+    template = (MODELS_DIR / f"{name}.sql").read_text()
+    if slice_ > 0:
+        template = _CREATE.sub(r"INSERT INTO \1 BY NAME", template, count=1)
+    return render_sql(template, {"as_of": as_of, "slices": slices, "slice": slice_})
+
+
+def slice_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many slices the ``SLICED`` models are built in: one per ``ROWS_PER_SLICE`` staged
+    claim lines or remittance lines, whichever are more."""
+    row = con.execute(
+        "SELECT greatest((SELECT count(*) FROM stg.claim_lines), "
+        "(SELECT count(*) FROM stg.remit_lines))"
+    ).fetchone()
+    return max(1, math.ceil(int(row[0] if row else 0) / ROWS_PER_SLICE))
 
 
 def build_models(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
@@ -55,9 +83,11 @@ def build_models(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
     """
     con.execute("BEGIN TRANSACTION")
     try:
+        slices = slice_count(con)
         con.execute((MODELS_DIR / MACROS).read_text())
         for name in MODELS:
-            con.execute(model_sql(name, as_of))
+            for slice_ in range(slices if name in SLICED else 1):
+                con.execute(model_sql(name, as_of, slices, slice_))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -21,6 +21,22 @@ remit_claims_known AS (
     SELECT rc.*, p.payment_date, p.payer_id AS remit_payer_id
     FROM stg.remit_claims AS rc
     JOIN payments AS p ON p.file_sha256 = rc.file_sha256 AND p.payment_id = rc.payment_id
+    WHERE hash(rc.claim_id) % {{ slices }} = {{ slice }}
+),
+-- this slice's CLM01s (marts/build.py builds the model one slice of CLM01 hashes at a time: a
+-- remittance claim is matched only to claims of its own CLP01 = CLM01)
+remit_lines_slice AS (
+    SELECT rl.*
+    FROM stg.remit_lines AS rl
+    SEMI JOIN remit_claims_known AS rc
+        ON rc.file_sha256 = rl.file_sha256 AND rc.payment_id = rl.payment_id
+        AND rc.claim_seq = rl.claim_seq
+),
+claims_slice AS (
+    SELECT * FROM mart.claims WHERE hash(claim_id) % {{ slices }} = {{ slice }}
+),
+claim_lines_slice AS (
+    SELECT * FROM mart.claim_lines WHERE hash(claim_id) % {{ slices }} = {{ slice }}
 ),
 -- what each remittance claim says about the service: its lines' codes and dates, else the CLP's
 -- statement dates
@@ -32,14 +48,14 @@ remit_services AS (
         coalesce(rl.date_of_service_end, rl.date_of_service, rc.statement_end, rc.statement_start)
             AS date_end
     FROM remit_claims_known AS rc
-    LEFT JOIN stg.remit_lines AS rl
+    LEFT JOIN remit_lines_slice AS rl
         ON rl.file_sha256 = rc.file_sha256 AND rl.payment_id = rc.payment_id
         AND rl.claim_seq = rc.claim_seq
 ),
 line_hits AS (
     SELECT s.file_sha256, s.payment_id, s.claim_seq, cl.claim_key, count(DISTINCT s.line_seq) AS hits
     FROM remit_services AS s
-    JOIN mart.claim_lines AS cl
+    JOIN claim_lines_slice AS cl
         ON cl.claim_id = s.claim_id AND cl.code = s.code
         AND cl.date_of_service BETWEEN s.date_begin AND s.date_end
     GROUP BY ALL
@@ -47,14 +63,14 @@ line_hits AS (
 date_hits AS (
     SELECT s.file_sha256, s.payment_id, s.claim_seq, k.claim_key, count(*) AS hits
     FROM remit_services AS s
-    JOIN mart.claims AS k
+    JOIN claims_slice AS k
         ON k.claim_id = s.claim_id AND k.span_begin <= s.date_end AND s.date_begin <= k.span_end
     GROUP BY ALL
 ),
 chosen_claims AS (
     SELECT rc.file_sha256, rc.payment_id, rc.claim_seq, k.claim_key, k.voided
     FROM remit_claims_known AS rc
-    JOIN mart.claims AS k ON k.claim_id = rc.claim_id
+    JOIN claims_slice AS k ON k.claim_id = rc.claim_id
     LEFT JOIN line_hits AS lh
         ON lh.file_sha256 = rc.file_sha256 AND lh.payment_id = rc.payment_id
         AND lh.claim_seq = rc.claim_seq AND lh.claim_key = k.claim_key
@@ -90,7 +106,7 @@ remit_lines AS (
         rl.date_of_service,
         rl.line_control_number,
         rl.paid_amount
-    FROM stg.remit_lines AS rl
+    FROM remit_lines_slice AS rl
     JOIN remit_claims AS rc
         ON rc.file_sha256 = rl.file_sha256 AND rc.payment_id = rl.payment_id
         AND rc.claim_seq = rl.claim_seq
@@ -98,7 +114,7 @@ remit_lines AS (
 by_control AS (
     SELECT r.file_sha256, r.payment_id, r.claim_seq, r.line_seq, min(cl.line_number) AS line_number
     FROM remit_lines AS r
-    JOIN mart.claim_lines AS cl
+    JOIN claim_lines_slice AS cl
         ON cl.claim_key = r.claim_key AND cl.line_control_number = r.line_control_number
     GROUP BY ALL
 ),
@@ -124,7 +140,7 @@ claim_line_ordinals AS (
         count(*) OVER (
             PARTITION BY claim_key, code, array_to_string(modifiers, ':'), date_of_service
         ) AS candidates
-    FROM mart.claim_lines
+    FROM claim_lines_slice
     WINDOW same_attributes AS (
         PARTITION BY claim_key, code, array_to_string(modifiers, ':'), date_of_service
         ORDER BY line_number
@@ -170,7 +186,7 @@ service_line_events AS (
 claim_level AS (
     SELECT rc.*
     FROM remit_claims AS rc
-    ANTI JOIN stg.remit_lines AS rl
+    ANTI JOIN remit_lines_slice AS rl
         ON rl.file_sha256 = rc.file_sha256 AND rl.payment_id = rc.payment_id
         AND rl.claim_seq = rc.claim_seq
 ),
@@ -186,7 +202,7 @@ allocation_weights AS (
             PARTITION BY rc.file_sha256, rc.payment_id, rc.claim_seq ORDER BY cl.line_number DESC
         ) = 1 AS is_last_line
     FROM claim_level AS rc
-    JOIN mart.claim_lines AS cl ON cl.claim_key = rc.claim_key
+    JOIN claim_lines_slice AS cl ON cl.claim_key = rc.claim_key
     WINDOW claim_payment AS (PARTITION BY rc.file_sha256, rc.payment_id, rc.claim_seq)
 ),
 allocation_shares AS (
