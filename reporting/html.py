@@ -5,6 +5,7 @@ no member id, name or birth date reaches the page."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,13 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+@lru_cache(maxsize=4)
 def environment(folder: Path = TEMPLATES) -> Environment:
-    """The Jinja environment every recoup page is rendered with (escaping, money filters)."""
+    """The Jinja environment every recoup page is rendered with (escaping, money filters).
+
+    One per folder and process: Jinja caches compiled templates per environment, and compiling
+    ``dispute.html.j2`` anew for each of 843 packets took 19.6 s of a 31 s run at 100k lines
+    (py-spy); nothing changes an environment after it is made."""
     env = Environment(
         loader=FileSystemLoader(folder),
         autoescape=select_autoescape(["html", "j2"]),
