@@ -172,9 +172,13 @@ def _months_with_paid_lines(con: Any) -> list[date]:
 
 
 def evaluate_rules(
-    db: Path, as_of: date, lock_wait: float, overrides: dict[str, object] | None
+    db: Path,
+    as_of: date,
+    lock_wait: float,
+    overrides: dict[str, object] | None,
+    incremental: bool = False,
 ) -> tasks.Evaluation:
     """The nightly's marts and findings on Dask: the marts on the driver, the rules by month on
     the workers (what ``tasks.evaluate_rules`` does in one process)."""
-    tasks.build_marts(db, as_of, lock_wait)
+    tasks.build_marts(db, as_of, lock_wait, incremental)
     return evaluate_partitions(db, as_of, None, lock_wait, overrides).evaluation

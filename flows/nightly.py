@@ -65,9 +65,9 @@ def nightly(
         else:
             progress.note(f"building marts and findings as of {as_of}")
             if distributed.on_dask():  # --task-runner dask: the rules by month on Dask workers
-                evaluation = distributed.evaluate_rules(db, as_of, lock_wait, overrides)
+                evaluation = distributed.evaluate_rules(db, as_of, lock_wait, overrides, reuse)
             else:
-                evaluation = tasks.evaluate_rules(db, as_of, lock_wait, overrides)
+                evaluation = tasks.evaluate_rules(db, as_of, lock_wait, overrides, reuse)
             incremental.record_build(db, plan, evaluation, lock_wait)
         progress.note("validating with Great Expectations (the suites whose data changed)")
         validation = incremental.validate(db, as_of, reports / "gx", lock_wait, overrides, plan)

@@ -95,26 +95,44 @@ def rebuild_reference(db: Path, lock_wait: float) -> dict[str, int]:
 
 @task(name="build-marts-and-findings", cache_policy=NO_CACHE)
 def evaluate_rules(
-    db: Path, as_of: date, lock_wait: float, overrides: dict[str, object] | None = None
+    db: Path,
+    as_of: date,
+    lock_wait: float,
+    overrides: dict[str, object] | None = None,
+    incremental: bool = False,
 ) -> Evaluation:
-    """Rebuild the marts for ``as_of`` and run every rule into mart.findings."""
+    """Rebuild the marts for ``as_of`` (``incremental``: the claims that changed since the last
+    build, when it can vouch for the rest) and run every rule into mart.findings."""
     from expectations.catalog import run_rules
     from expectations.config import load_config
-    from marts.build import build_models
 
     with open_warehouse(db, wait_seconds=lock_wait) as con:
-        build_models(con, as_of)
+        _build(con, as_of, incremental)
         result = run_rules(con, as_of, load_config(overrides))
     return Evaluation(as_of=as_of, counts=dict(result.counts), skipped=dict(result.skipped))
 
 
-@task(name="build-marts", cache_policy=NO_CACHE)
-def build_marts(db: Path, as_of: date, lock_wait: float) -> dict[str, int]:
-    """Rebuild every mart model for ``as_of`` (the whole warehouse, one transaction)."""
+def _build(con: Any, as_of: date, incremental: bool) -> dict[str, int]:
     from marts.build import build_models
 
+    counts = build_models(con, as_of, incremental=incremental)
+    if incremental:
+        progress.note(
+            f"marts: rebuilt the claims that changed ({counts.changed})"
+            if counts.changed is not None
+            else "marts: rebuilt whole (the last build cannot vouch for the unchanged claims)"
+        )
+    return dict(counts)
+
+
+@task(name="build-marts", cache_policy=NO_CACHE)
+def build_marts(
+    db: Path, as_of: date, lock_wait: float, incremental: bool = False
+) -> dict[str, int]:
+    """Rebuild every mart model for ``as_of`` (one transaction; ``incremental``: the claims
+    that changed, as ``evaluate_rules``)."""
     with open_warehouse(db, wait_seconds=lock_wait) as con:
-        return build_models(con, as_of)
+        return _build(con, as_of, incremental)
 
 
 @task(

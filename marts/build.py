@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from marts.incremental import CLAIM_MODELS, code_digest, dirty_claims, in_dirty, write_basis
 from marts.templating import render_sql
 
 MODELS_DIR = Path(__file__).parent / "sql"
@@ -49,20 +50,31 @@ MODELS: tuple[str, ...] = (
 
 MACROS = "macros.sql"
 
-# Models whose SQL filters on ``hash(claim_id) % {{ slices }} = {{ slice }}``.
-SLICED = frozenset({"mart_claims", "mart_claim_lines", "mart_line_payment_events"})
+# Models whose SQL marks its CLM01 columns with ``in_slice(column)`` (marts/incremental.py
+# ``CLAIM_MODELS``): built in slices of CLM01 hashes, or for the changed CLM01s only.
+SLICED = frozenset(CLAIM_MODELS)
 # Staged claim or remittance lines per slice (measured at 10M lines: docs/decisions.md)
 ROWS_PER_SLICE = 2_000_000
 _CREATE = re.compile(r"^CREATE OR REPLACE TABLE (mart\.\w+) AS\s*$", re.MULTILINE)
+_IN_SLICE = re.compile(r"\bin_slice\(([\w.]+)\)")
 
 
-def model_sql(name: str, as_of: date, slices: int = 1, slice_: int = 0) -> str:
-    """The rendered SQL of one model; for a sliced model, the rows of slice ``slice_`` of
-    ``slices``: the first slice creates the table, the others insert into it."""
+def model_sql(
+    name: str, as_of: date, slices: int = 1, slice_: int = 0, *, dirty: bool = False
+) -> str:
+    """The rendered SQL of one model. For a sliced model: the rows of slice ``slice_`` of
+    ``slices`` (the first slice creates the table, the others insert into it), or with ``dirty``
+    the rows of the CLM01s in ``temp.dirty_claims``, inserted into the existing table."""
     template = (MODELS_DIR / f"{name}.sql").read_text()
-    if slice_ > 0:
+    if slice_ > 0 or dirty:
         template = _CREATE.sub(r"INSERT INTO \1 BY NAME", template, count=1)
-    return render_sql(template, {"as_of": as_of, "slices": slices, "slice": slice_})
+    if dirty:
+        condition = in_dirty(r"\1")
+    elif slices > 1:
+        condition = f"hash(\\1) % {slices} = {slice_}"
+    else:
+        condition = "TRUE"
+    return render_sql(_IN_SLICE.sub(f"({condition})", template), {"as_of": as_of})
 
 
 def slice_count(con: duckdb.DuckDBPyConnection) -> int:
@@ -75,24 +87,45 @@ def slice_count(con: duckdb.DuckDBPyConnection) -> int:
     return max(1, math.ceil(int(row[0] if row else 0) / ROWS_PER_SLICE))
 
 
-def build_models(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, int]:
+class BuildResult(dict[str, int]):
+    """Rows per mart table (a dict), and how the build went: ``changed`` says which CLM01s an
+    incremental build rebuilt, None for a whole build."""
+
+    changed: str | None = None
+
+
+def build_models(
+    con: duckdb.DuckDBPyConnection, as_of: date, *, incremental: bool = False
+) -> BuildResult:
     """Rebuild every mart model for ``as_of`` in one transaction; returns rows per table.
 
     Knowledge is as of ``as_of``: eligibility responses with a check date after it and 835s paid
-    after it are left out (claims and sessions are taken as loaded).
+    after it are left out (claims and sessions are taken as loaded). ``incremental``: rebuild
+    the claim models only for the CLM01s whose inputs changed since the last build, when that
+    build can vouch for the rest (marts/incremental.py); the result is the same.
     """
     con.execute("BEGIN TRANSACTION")
     try:
-        slices = slice_count(con)
+        code = code_digest()
+        changed = dirty_claims(con, as_of, code) if incremental else None
+        slices = 1 if changed is not None else slice_count(con)
         con.execute((MODELS_DIR / MACROS).read_text())
         for name in MODELS:
+            if name in SLICED and changed is not None:
+                column = CLAIM_MODELS[name]
+                table = "mart." + name.removeprefix("mart_")
+                con.execute(f"DELETE FROM {table} WHERE {in_dirty(column)}")
+                con.execute(model_sql(name, as_of, dirty=True))
+                continue
             for slice_ in range(slices if name in SLICED else 1):
                 con.execute(model_sql(name, as_of, slices, slice_))
+        write_basis(con, as_of, code)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    counts: dict[str, int] = {}
+    counts = BuildResult()
+    counts.changed = changed
     for name in MODELS:
         table = "mart." + name.removeprefix("mart_")
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()

@@ -10,12 +10,12 @@ WITH current_claims AS (
         ON c.file_sha256 = k.file_sha256 AND c.claim_id = k.claim_id
         AND coalesce(c.claim_seq, 0) = k.claim_seq
     LEFT JOIN ledger.files AS f ON f.file_sha256 = c.file_sha256
-    WHERE NOT k.voided AND hash(k.claim_id) % {{ slices }} = {{ slice }}
+    WHERE NOT k.voided AND in_slice(k.claim_id)
 ),
 lines AS (
     SELECT l.*, l.rowid AS load_position
     FROM stg.claim_lines AS l
-    WHERE hash(l.claim_id) % {{ slices }} = {{ slice }}
+    WHERE in_slice(l.claim_id)
 ),
 current_lines AS (
     SELECT

@@ -20,7 +20,7 @@ WITH RECURSIVE
 lines AS (
     SELECT l.*, l.rowid AS load_position
     FROM stg.claim_lines AS l
-    WHERE hash(l.claim_id) % {{ slices }} = {{ slice }}
+    WHERE in_slice(l.claim_id)
 ),
 spans AS (
     SELECT
@@ -44,7 +44,7 @@ submissions AS (
     LEFT JOIN spans AS s
         ON s.file_sha256 = c.file_sha256 AND s.claim_id = c.claim_id
         AND s.seq = coalesce(c.claim_seq, 0)
-    WHERE hash(c.claim_id) % {{ slices }} = {{ slice }}
+    WHERE in_slice(c.claim_id)
 ),
 -- the dates each paid 835 claim speaks about, by (CLP01, CLP07)
 payer_controls AS (
@@ -61,7 +61,7 @@ payer_controls AS (
         AND rl.claim_seq = rc.claim_seq
     WHERE rc.payer_claim_control IS NOT NULL AND rc.payer_claim_control <> ''
       AND (p.payment_date IS NULL OR p.payment_date <= {{ as_of }})
-      AND hash(rc.claim_id) % {{ slices }} = {{ slice }}
+      AND in_slice(rc.claim_id)
     GROUP BY rc.claim_id, rc.payer_claim_control
 ),
 links AS (

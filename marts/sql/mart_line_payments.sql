@@ -17,4 +17,5 @@ SELECT
 FROM mart.claim_lines AS cl
 LEFT JOIN mart.line_payment_events AS e
     ON e.claim_key = cl.claim_key AND e.line_number = cl.line_number
+WHERE in_slice(cl.claim_id)
 GROUP BY cl.claim_key, cl.line_number;

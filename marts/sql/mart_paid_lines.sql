@@ -7,4 +7,4 @@ SELECT
     p.payment_date
 FROM mart.claim_lines AS cl
 JOIN mart.line_payments AS p USING (claim_key, line_number)
-WHERE p.net_paid > 0;
+WHERE p.net_paid > 0 AND in_slice(cl.claim_id);

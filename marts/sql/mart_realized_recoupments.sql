@@ -14,6 +14,7 @@ known_claims AS (
     SELECT c.claim_id, c.payer_id
     FROM stg.claims AS c
     LEFT JOIN ledger.files AS f ON f.file_sha256 = c.file_sha256
+    WHERE in_slice(c.claim_id)
     QUALIFY row_number() OVER (
         PARTITION BY c.claim_id ORDER BY f.received_at DESC NULLS LAST, c.rowid DESC
     ) = 1
@@ -25,7 +26,7 @@ reversals AS (
         CAST(abs(coalesce(rc.paid_amount, 0)) AS DECIMAL(18,2)) AS amount
     FROM stg.remit_claims AS rc
     JOIN payments AS p ON p.file_sha256 = rc.file_sha256 AND p.payment_id = rc.payment_id
-    WHERE rc.status_code = '22'
+    WHERE rc.status_code = '22' AND in_slice(rc.claim_id)
 ),
 takebacks AS (
     SELECT
@@ -34,7 +35,7 @@ takebacks AS (
         CAST(pa.amount AS DECIMAL(18,2)) AS amount
     FROM stg.remit_provider_adjustments AS pa
     JOIN payments AS p ON p.file_sha256 = pa.file_sha256 AND p.payment_id = pa.payment_id
-    WHERE pa.reason_code = 'WO'
+    WHERE pa.reason_code = 'WO' AND in_slice(pa.reference_id)
 ),
 recoupments AS (
     SELECT * FROM reversals

@@ -12,6 +12,7 @@ WITH sessions AS (
     SELECT s.*, s.rowid AS load_position, f.received_at
     FROM stg.sessions AS s
     LEFT JOIN ledger.files AS f ON f.file_sha256 = s.file_sha256
+    WHERE in_slice(s.claim_id)
 ),
 candidates AS (
     SELECT
@@ -31,6 +32,7 @@ candidates AS (
     JOIN sessions AS s
         ON s.claim_id = cl.claim_id
         AND (s.line_number = cl.line_number OR s.line_number IS NULL)
+    WHERE in_slice(cl.claim_id)
 )
 SELECT
     claim_key,

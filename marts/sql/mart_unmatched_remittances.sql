@@ -6,4 +6,4 @@ SELECT
     remit_payer_id AS payer_id, source, procedure_code, modifiers, remit_date_of_service,
     amount, unmatched_reason
 FROM mart.line_payment_events
-WHERE line_number IS NULL;
+WHERE line_number IS NULL AND in_slice(claim_id);

@@ -169,7 +169,7 @@ def test_an_error_inside_a_flow_is_one_line_and_the_run_log_keeps_the_traceback(
 ) -> None:
     import marts.build
 
-    def broken(con: duckdb.DuckDBPyConnection, as_of: Any) -> dict[str, int]:
+    def broken(con: duckdb.DuckDBPyConnection, as_of: Any, **_: Any) -> dict[str, int]:
         raise ValueError("mart input is corrupt")
 
     monkeypatch.setattr(marts.build, "build_models", broken)
