@@ -40,7 +40,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -254,11 +254,11 @@ def recoup(*args: str) -> list[str]:
     return [sys.executable, "-m", "flows.cli", *args]
 
 
-def recoup_run(inbox: Path, db: Path, reports: Path) -> list[str]:
+def recoup_run(inbox: Path, db: Path, reports: Path, as_of: date = AS_OF) -> list[str]:
     """``recoup run`` of ``inbox`` into ``db`` and ``reports`` as of the demo's date."""
     return recoup(
         "run", "--inbox", str(inbox), "--db", str(db), "--reports", str(reports),
-        "--as-of", AS_OF.isoformat(),
+        "--as-of", as_of.isoformat(),
     )  # fmt: skip
 
 
@@ -879,7 +879,8 @@ class Session:
             )
 
     def _nightly(self, label: str, x12: Path, base: Path, env: dict[str, str], logs: Path) -> None:
-        """History: every file but those of the last month in the file names; then that month."""
+        """History: every file but those of the last month in the file names, as of the demo's
+        date; then that month's files the next day (a nightly's as-of date is its run date)."""
         files = feed_files(x12)
         months = sorted({m for m in map(_file_month, files) if m})
         last = months[-1]
@@ -898,7 +899,7 @@ class Session:
         link_tree(new, x12, inbox)
         new_lines = _x12_lines(new)
         run = timed(
-            recoup_run(inbox, db, reports),
+            recoup_run(inbox, db, reports, AS_OF + timedelta(days=1)),
             env,
             logs / "nightly.log",
         )
@@ -908,7 +909,7 @@ class Session:
                 label,
                 "nightly",
                 f"`recoup run`, history loaded, then {len(new)} "
-                f"files of service month {last} (server)",
+                f"files of service month {last} a day later (server)",
                 run.wall,
                 new_lines,
                 run.peak_rss_mib,
