@@ -68,12 +68,10 @@ def model_sql(
     template = (MODELS_DIR / f"{name}.sql").read_text()
     if slice_ > 0 or dirty:
         template = _CREATE.sub(r"INSERT INTO \1 BY NAME", template, count=1)
+    column = r"\1"  # the marked column, as a backreference of the substitution below
+    condition = f"hash({column}) % {slices} = {slice_}" if slices > 1 else "TRUE"
     if dirty:
-        condition = in_dirty(r"\1")
-    elif slices > 1:
-        condition = f"hash(\\1) % {slices} = {slice_}"
-    else:
-        condition = "TRUE"
+        condition = f"{in_dirty(column)} AND {condition}"
     return render_sql(_IN_SLICE.sub(f"({condition})", template), {"as_of": as_of})
 
 
@@ -107,25 +105,27 @@ def build_models(
     con.execute("BEGIN TRANSACTION")
     try:
         code = code_digest()
-        changed = dirty_claims(con, as_of, code) if incremental else None
-        slices = 1 if changed is not None else slice_count(con)
+        dirty = dirty_claims(con, as_of, code) if incremental else None
+        slices = slice_count(con)
+        if dirty is not None:  # the dirty claims' share of the slices a whole build takes
+            slices = max(1, math.ceil(slices * dirty[0] / max(dirty[1], 1)))
         con.execute((MODELS_DIR / MACROS).read_text())
         for name in MODELS:
-            if name in SLICED and changed is not None:
-                column = CLAIM_MODELS[name]
+            if name in SLICED and dirty is not None:
                 table = "mart." + name.removeprefix("mart_")
-                con.execute(f"DELETE FROM {table} WHERE {in_dirty(column)}")
-                con.execute(model_sql(name, as_of, dirty=True))
+                con.execute(f"DELETE FROM {table} WHERE {in_dirty(CLAIM_MODELS[name])}")
+            if name not in SLICED:
+                con.execute(model_sql(name, as_of))
                 continue
-            for slice_ in range(slices if name in SLICED else 1):
-                con.execute(model_sql(name, as_of, slices, slice_))
+            for slice_ in range(slices):
+                con.execute(model_sql(name, as_of, slices, slice_, dirty=dirty is not None))
         write_basis(con, as_of, code)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     counts = BuildResult()
-    counts.changed = changed
+    counts.changed = None if dirty is None else f"{dirty[0]:,} of {dirty[1]:,} CLM01s changed"
     for name in MODELS:
         table = "mart." + name.removeprefix("mart_")
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()

@@ -65,13 +65,16 @@ NULL_CLAIM = "chr(0)"
 
 
 def code_digest() -> str:
-    """What makes the marts: their SQL and Python, and the warehouse's migrations."""
-    digest = hashlib.sha256()
+    """What makes the marts: their SQL and Python, the warehouse's migrations, and the DuckDB
+    release that runs them (another engine may order ties or round differently)."""
+    digest = hashlib.sha256(f"duckdb {duckdb.__version__}\x00".encode())
+    root = MARTS_DIR.parent
     files = sorted(
         [*MARTS_DIR.rglob("*.sql"), *MARTS_DIR.rglob("*.py"), *MIGRATIONS_DIR.glob("*.sql")]
     )
     for path in files:
-        digest.update(path.name.encode() + b"\x00" + path.read_bytes() + b"\x00")
+        name = path.relative_to(root).as_posix()
+        digest.update(name.encode() + b"\x00" + path.read_bytes() + b"\x00")
     return digest.hexdigest()
 
 
@@ -99,18 +102,37 @@ def _ledger_digest(con: duckdb.DuckDBPyConnection, files_table: str) -> str:
     return repr(row)
 
 
+def _staged_rows(con: duckdb.DuckDBPyConnection, less_new_files: bool) -> str:
+    """Rows per staged table (less those of ``temp.new_files``): a staged row of a kept file
+    deleted or added since the basis changes them."""
+    counts = []
+    for table in STAGED_TABLES:
+        sql = f"SELECT count(*) FROM {table}"
+        if less_new_files:
+            sql += " WHERE file_sha256 NOT IN (SELECT file_sha256 FROM temp.new_files)"
+        row = con.execute(sql).fetchone()
+        counts.append(f"{table}={int(row[0]) if row else 0}")
+    return ",".join(counts)
+
+
 @dataclass
 class Basis:
     as_of: date
     code: str
     ledger: str
+    staged_rows: str
     built_at: datetime
 
 
 def read_basis(con: duckdb.DuckDBPyConnection) -> Basis | None:
     if not (_exists(con, BASIS_TABLE) and _exists(con, BASIS_FILES)):
         return None
-    row = con.execute(f"SELECT as_of, code, ledger, built_at FROM {BASIS_TABLE}").fetchone()
+    try:
+        row = con.execute(
+            f"SELECT as_of, code, ledger, staged_rows, built_at FROM {BASIS_TABLE}"
+        ).fetchone()
+    except duckdb.BinderException:  # a basis of an earlier layout: build whole
+        return None
     return Basis(*row) if row else None
 
 
@@ -120,8 +142,14 @@ def write_basis(con: duckdb.DuckDBPyConnection, as_of: date, code: str) -> None:
     built = con.execute("SELECT built_at FROM mart.build_info").fetchone()
     con.execute(
         f"CREATE OR REPLACE TABLE {BASIS_TABLE} AS SELECT ? AS as_of, ? AS code, ? AS ledger, "
-        "CAST(? AS TIMESTAMP) AS built_at",
-        [as_of, code, _ledger_digest(con, BASIS_FILES), built[0] if built else None],
+        "? AS staged_rows, CAST(? AS TIMESTAMP) AS built_at",
+        [
+            as_of,
+            code,
+            _ledger_digest(con, BASIS_FILES),
+            _staged_rows(con, less_new_files=False),
+            built[0] if built else None,
+        ],
     )
 
 
@@ -132,9 +160,9 @@ def _built_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return row[0] if row else None
 
 
-def dirty_claims(con: duckdb.DuckDBPyConnection, as_of: date, code: str) -> str | None:
-    """Fill ``temp.dirty_claims`` with the CLM01s to rebuild for ``as_of`` and return why, or
-    return None when only a whole build is safe (the module docstring)."""
+def dirty_claims(con: duckdb.DuckDBPyConnection, as_of: date, code: str) -> tuple[int, int] | None:
+    """Fill ``temp.dirty_claims`` with the CLM01s to rebuild for ``as_of`` and return how many
+    of how many CLM01s, or None when only a whole build is safe (the module docstring)."""
     basis = read_basis(con)
     if basis is None or basis.code != code or basis.built_at != _built_at(con):
         return None
@@ -149,6 +177,8 @@ def dirty_claims(con: duckdb.DuckDBPyConnection, as_of: date, code: str) -> str 
         f"EXCEPT SELECT file_sha256 FROM ({_staged_files_sql()}))"
     ).fetchone()
     if (gone and gone[0]) or _ledger_digest(con, BASIS_FILES) != basis.ledger:
+        return None
+    if _staged_rows(con, less_new_files=True) != basis.staged_rows:
         return None
     low, high = min(basis.as_of, as_of), max(basis.as_of, as_of)
     con.execute(
@@ -185,7 +215,7 @@ def dirty_claims(con: duckdb.DuckDBPyConnection, as_of: date, code: str) -> str 
     dirty, claims = (int(counts[0]), int(counts[1])) if counts else (0, 0)
     if claims and dirty > MAX_DIRTY_SHARE * claims:
         return None
-    return f"{dirty:,} of {claims:,} CLM01s changed"
+    return dirty, claims
 
 
 def in_dirty(column: str) -> str:

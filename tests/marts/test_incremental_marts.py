@@ -98,6 +98,31 @@ def test_an_as_of_date_moved_back_unknows_the_later_payments(nights: dict, tmp_p
     assert changed is not None
 
 
+def test_a_large_change_is_rebuilt_in_slices_of_its_claims(
+    nights: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 4 lines a slice: the whole demo takes about a hundred slices, its changed claims a few
+    monkeypatch.setattr(marts.build, "ROWS_PER_SLICE", 4)
+    built: list[str] = []
+    real = marts.build.model_sql
+
+    def spy(name: str, as_of: date, slices: int = 1, slice_: int = 0, **kw: bool) -> str:
+        if kw.get("dirty") and name == "mart_line_payment_events":
+            built.append(f"{slice_}/{slices}")
+        return real(name, as_of, slices, slice_, **kw)
+
+    monkeypatch.setattr(marts.build, "model_sql", spy)
+    changed, _ = _same_as_whole(nights["db"], DEMO_AS_OF - timedelta(days=30), tmp_path)
+    assert changed is not None
+    assert len(built) >= 2 and built[0] == f"0/{len(built)}", built
+
+
+def test_the_code_digest_holds_the_duckdb_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = marts.incremental.code_digest()
+    monkeypatch.setattr(marts.incremental.duckdb, "__version__", "0.0.0-other")
+    assert marts.incremental.code_digest() != before
+
+
 def test_what_the_last_build_cannot_vouch_for_builds_whole(
     nights: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,6 +138,10 @@ def test_what_the_last_build_cannot_vouch_for_builds_whole(
             "UPDATE ledger.files SET received_at = received_at + INTERVAL 1 DAY "
             "WHERE file_sha256 = (SELECT min(file_sha256) FROM stg.claims)"
         )
+    assert _build(db, DEMO_AS_OF, incremental=True) is None
+    assert _build(db, DEMO_AS_OF, incremental=True) is not None
+    with open_warehouse(db) as con:  # a staged row of a kept file gone
+        con.execute("DELETE FROM stg.sessions WHERE rowid = (SELECT max(rowid) FROM stg.sessions)")
     assert _build(db, DEMO_AS_OF, incremental=True) is None
     with open_warehouse(db) as con:  # marts built by something else since
         con.execute("UPDATE mart.build_info SET built_at = built_at + INTERVAL 1 SECOND")
