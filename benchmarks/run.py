@@ -1102,6 +1102,9 @@ def main(argv: list[str] | None = None) -> int:
             session.record(Result("-", "help", "`recoup --help`", run.wall, None, run.peak_rss_mib))
         for size in args.sizes.split(","):
             session.run_size(parse_size(size))
+    except SystemExit as stop:  # a failed measurement: keep what was measured before it
+        session.checks.append(f"STOPPED: {str(stop.code).splitlines()[0]} (see --work's logs/)")
+        say(session.checks[-1])
     finally:
         session.stop()
     finished = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
@@ -1110,7 +1113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(check)
     write_results(session, args.out, info, (load_start, load()), started, finished, argv)
     say(f"wrote {args.out}")
-    return 1 if any("DIFFERENT" in check for check in session.checks) else 0
+    return 1 if any(("DIFFERENT" in c or c.startswith("STOPPED")) for c in session.checks) else 0
 
 
 if __name__ == "__main__":
