@@ -54,7 +54,7 @@ context is ephemeral and nothing is written. Great Expectations is imported insi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -64,7 +64,14 @@ from expectations.catalog import MartNotBuilt, active_rules, skipped_rules
 from expectations.config import RulesConfig, load_config
 from marts.build import built_as_of
 from marts.templating import sql_literal
-from warehouse.gx_runner import DEFAULT_KEEP_RUNS, Check, SqlCheck, SuiteResult, validate
+from warehouse.gx_runner import (
+    DEFAULT_KEEP_RUNS,
+    Check,
+    CheckResult,
+    SqlCheck,
+    SuiteResult,
+    validate,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -230,12 +237,15 @@ def validate_rules(
     build_docs: bool,
     service_months: Iterable[date] | None = None,
     sample_rows: int = 20,
+    docs_when: Callable[[list[CheckResult]], bool] | None = None,
 ) -> RulesSuiteResult:
     """Validate the findings of ``as_of`` (``run_rules`` ran) through GX; see the module docstring.
 
     ``con`` is this process's open connection to ``db_path`` (GX runs on cursors of it, so it
     sees what ``con`` has committed). ``service_months``: the months ``run_rules`` replaced, when
-    it ran for some only (a backfill). Raises ``MartNotBuilt`` when the mart is not of ``as_of``.
+    it ran for some only (a backfill). ``docs_when``: with ``build_docs``, build the Data Docs
+    only when it is true of the results (``warehouse.gx_runner.validate``). Raises
+    ``MartNotBuilt`` when the mart is not of ``as_of``.
     """
     config = config or load_config()
     built = built_as_of(con)
@@ -256,6 +266,7 @@ def validate_rules(
         con=con,
         sample_rows=sample_rows,
         keep_runs=config["gx.keep_runs"],
+        docs_when=docs_when,
     )
     return RulesSuiteResult(
         suite_name=result.suite_name,
@@ -279,11 +290,13 @@ def validate_staging(
     build_docs: bool,
     sample_rows: int = 20,
     keep_runs: int = DEFAULT_KEEP_RUNS,
+    docs_when: Callable[[list[CheckResult]], bool] | None = None,
 ) -> SuiteResult:
     """The structural checks (``loading.structural``, the same definitions that gate each
     file) over everything staged, as a second GX suite: gating checks pass by construction (a
     file that failed one was never loaded), so what shows here are the warnings, such as NPIs
-    whose check digit is wrong. ``keep_runs``: runs of each suite kept under ``gx_root``."""
+    whose check digit is wrong. ``keep_runs``: runs of each suite kept under ``gx_root``;
+    ``docs_when`` as in ``validate_rules``."""
     from loading.structural import structural_checks
 
     return validate(
@@ -295,4 +308,5 @@ def validate_staging(
         con=con,
         sample_rows=sample_rows,
         keep_runs=keep_runs,
+        docs_when=docs_when,
     )

@@ -268,6 +268,14 @@ def record_build(db: Path, plan: Plan, evaluation: tasks.Evaluation, lock_wait: 
         write_state(con, state)
 
 
+def outcome_digest(checks: list[Any]) -> str:
+    """What a suite's run concluded: each check's name, status, unexpected count and error
+    (not its samples, its run time or its description)."""
+    return _sha(
+        "outcome", sorted((c.name, c.status, c.unexpected_count, c.error or "") for c in checks)
+    )
+
+
 @task(name="validate-with-great-expectations", cache_policy=NO_CACHE)
 def validate(
     db: Path,
@@ -278,9 +286,10 @@ def validate(
     plan: Plan,
 ) -> tasks.Validation:
     """The GX suites whose inputs changed since they last ran (both when Data Docs are asked
-    for with ``gx.always_build_docs``); Data Docs are rebuilt when a suite ran. Otherwise the
-    results are those recorded and ``docs_index`` the Data Docs last built, wherever they are
-    (None when none are left)."""
+    for with ``gx.always_build_docs``). A suite that ran rebuilds the Data Docs only when its
+    outcome (``outcome_digest``) differs from its last run's, when the Docs last built are not
+    under ``gx_root``, or when they are asked for. Otherwise the results are those recorded and
+    ``docs_index`` the Data Docs last built, wherever they are (None when none are left)."""
     from expectations.catalog import skipped_rules
     from expectations.config import load_config
     from expectations.suites import validate_rules, validate_staging
@@ -295,33 +304,57 @@ def validate(
             sorted(reasons.items()),
         )  # fmt: skip
         staging_key = _sha("staging", plan.data, _files_digest([ROOT / s for s in STAGING_SOURCES]))
-        force = not plan.reuse_results or bool(config[DOCS_KEY])
+        asked = bool(config[DOCS_KEY])
+        force = not plan.reuse_results or asked
         run_rules_suite = force or not state.rules_result or state.rules_digest != rules_key
         run_staging_suite = force or not state.staging_result or state.staging_digest != staging_key
         keep = config["gx.keep_runs"]
+        here = str((gx_root / DOCS_INDEX).resolve())
+        built: list[str] = []
+
+        def docs_when(last: dict[str, Any], suite: str) -> Any:
+            def decide(checks: list[Any]) -> bool:
+                wanted = (
+                    asked
+                    or state.docs_index != here
+                    or not Path(here).is_file()
+                    or last.get("outcome") != outcome_digest(checks)
+                )
+                if wanted:
+                    built.append(suite)
+                return wanted
+
+            return decide
+
         if run_rules_suite:
             rules = validate_rules(
-                con, db, as_of, config, gx_root=gx_root, build_docs=not run_staging_suite
-            )
+                con, db, as_of, config, gx_root=gx_root, build_docs=True,
+                docs_when=docs_when(state.rules_result, "rules"),
+            )  # fmt: skip
             state.rules_result = {
                 "rules_found": [c.name for c in rules.failures],
                 "rules_not_run": [f"{c.name}: {c.error}" for c in rules.errors],
                 "guards_ok": rules.guards_ok,
                 "unexpected_errors": rules.unexpected_errors,
+                "outcome": outcome_digest(rules.checks),
             }
             state.rules_digest = rules_key
             if rules.docs_index is not None:
                 state.docs_index = str(rules.docs_index)
         if run_staging_suite:
-            staging = validate_staging(con, db, gx_root=gx_root, build_docs=True, keep_runs=keep)
+            staging = validate_staging(
+                con, db, gx_root=gx_root, build_docs=True, keep_runs=keep,
+                docs_when=docs_when(state.staging_result, "staging"),
+            )  # fmt: skip
             state.staging_result = {
                 "errors": [c.name for c in staging.errors],
                 "warnings": {c.name: c.unexpected_count or 0 for c in staging.failures},
+                "outcome": outcome_digest(staging.checks),
             }
             state.staging_digest = staging_key
             if staging.docs_index is not None:
                 state.docs_index = str(staging.docs_index)
-        if run_rules_suite or run_staging_suite:
+        if built:
             state.gx_root = str(gx_root.resolve())
         write_state(con, state)
     rules_result, staging_result = state.rules_result, state.staging_result
@@ -330,7 +363,6 @@ def validate(
         for step, ran in (("gx-rules", run_rules_suite), ("gx-staging", run_staging_suite))
         if not ran
     ]
-    docs_built = run_rules_suite or run_staging_suite
     docs = Path(state.docs_index) if state.docs_index else None
     return tasks.Validation(
         rules_found=list(rules_result["rules_found"]),
@@ -339,6 +371,6 @@ def validate(
         unexpected_errors=list(rules_result["unexpected_errors"]) + list(staging_result["errors"]),
         staging_warnings=dict(staging_result["warnings"]),
         docs_index=docs if docs is not None and docs.is_file() else None,
-        docs_built=docs_built,
+        docs_built=bool(built),
         reused=reused,
     )

@@ -38,7 +38,7 @@ import re
 import shutil
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -338,6 +338,7 @@ def validate(
     datasource_name: str = "warehouse",
     show_progress: bool = False,
     keep_runs: int | None = DEFAULT_KEEP_RUNS,
+    docs_when: Callable[[list[CheckResult]], bool] | None = None,
 ) -> SuiteResult:
     """Run `checks` on the DuckDB file `db_path` in one GX checkpoint run.
 
@@ -348,7 +349,10 @@ def validate(
     `db_path`, if any (see module docstring). sample_rows: samples kept per check (GX caps at 200).
     show_progress: GX's "Calculating Metrics" progress bars on stderr (off by default).
     keep_runs: with `gx_root`, the runs of each of this call's suites kept, this one included
-    (`prune_results`; at least 1); None keeps every run.
+    (`prune_results`; at least 1); None keeps every run. docs_when: with `build_docs`, the Data
+    Docs pages of this run (and the index) are built only when `docs_when(checks)` is true, once
+    the results are known (a run whose outcome is the last one's need not rebuild them); None
+    builds them on every run.
     """
     from contextlib import nullcontext
 
@@ -415,7 +419,7 @@ def validate(
                 definitions.append(definition)
                 suite_ids.append(suite_id)
             actions: list[Any] = []
-            if build_docs:
+            if build_docs and docs_when is None:
                 actions.append(gx.checkpoint.UpdateDataDocsAction(name="update_data_docs"))
             checkpoint = context.checkpoints.add_or_update(
                 gx.Checkpoint(
@@ -446,14 +450,30 @@ def validate(
     if missing:
         raise RuntimeError(f"GX returned no result for checks {missing}")
 
+    checked = [results[n] for n in names]
+    built = build_docs and gx_root is not None
+    if built and docs_when is not None:
+        built = bool(docs_when(checked))
+        if built:  # what UpdateDataDocsAction does, once the outcome is known
+            from great_expectations.data_context.types.resource_identifiers import (
+                ExpectationSuiteIdentifier,
+            )
+
+            for result_id, suite_result in run.run_results.items():
+                context.build_data_docs(
+                    resource_identifiers=[
+                        result_id,
+                        ExpectationSuiteIdentifier(name=suite_result.suite_name),
+                    ]
+                )
     docs_index = None
-    if build_docs and gx_root is not None:
+    if built and gx_root is not None:
         docs_index = Path(gx_root).resolve() / "uncommitted/data_docs/local_site/index.html"
         if not docs_index.exists():
             raise RuntimeError(f"GX did not build Data Docs at {docs_index}")
     return SuiteResult(
         suite_name=suite_name,
-        checks=[results[n] for n in names],
+        checks=checked,
         seconds=time.perf_counter() - started,
         docs_index=docs_index,
         gx_success=bool(run.success),

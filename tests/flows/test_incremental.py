@@ -201,3 +201,52 @@ def test_docs_asked_for_run_both_suites_on_reused_findings(nights: dict) -> None
     assert asked.validation.docs_index == expected.resolve()
     assert expected.is_file()
     assert asked.validation.rules_found == nights["incremental"]["nights"][1].validation.rules_found
+
+
+def _rules_runs(gx_root: Path) -> list[Path]:
+    store = gx_root / "uncommitted" / "validations" / "recoup_rules"
+    return sorted(p for p in store.rglob("*.json"))
+
+
+def _rules_pages(gx_root: Path) -> list[Path]:
+    site = gx_root / "uncommitted" / "data_docs" / "local_site" / "validations" / "recoup_rules"
+    return sorted(site.rglob("*.html"))
+
+
+def test_a_suite_run_again_rebuilds_the_docs_only_when_its_outcome_changed(
+    nights: dict, tmp_path: Path
+) -> None:
+    """GX Data Docs are built only when asked for or when results changed (issue 10, item 1):
+    the rules suite run again on the same findings (its key made stale) concludes what it did
+    last time, so no page is built; told its last outcome was another, it builds them."""
+    from flows import incremental
+
+    asked = nights["incremental"]["asked_reports"] / "gx"
+    gx_root = tmp_path / "gx"
+    shutil.copytree(asked, gx_root)
+    db = tmp_path / "recoup.duckdb"
+    shutil.copyfile(nights["incremental"]["db"], db)
+    here = str((gx_root / DOCS).resolve())
+    with open_warehouse(db) as con:
+        con.execute("UPDATE mart.reuse_state SET rules_digest = 'stale', docs_index = ?", [here])
+    runs, pages = len(_rules_runs(gx_root)), len(_rules_pages(gx_root))
+    plan = incremental.plan.fn(db, NIGHT_2, 5, None)
+    same = incremental.validate.fn(db, NIGHT_2, gx_root, 5, None, plan)
+    assert same.reused == ["gx-staging"]
+    assert len(_rules_runs(gx_root)) == runs + 1  # the suite ran
+    assert same.docs_built is False
+    assert len(_rules_pages(gx_root)) == pages  # and built no page
+    assert same.docs_index == Path(here)
+    assert same.rules_found == nights["incremental"]["nights"][1].validation.rules_found
+
+    with open_warehouse(db) as con:
+        con.execute(
+            "UPDATE mart.reuse_state SET rules_digest = 'stale', "
+            "rules_result = json_object('rules_found', [], 'rules_not_run', [], "
+            "'guards_ok', true, 'unexpected_errors', [], 'outcome', 'another')::VARCHAR"
+        )
+    changed = incremental.validate.fn(db, NIGHT_2, gx_root, 5, None, plan)
+    assert changed.reused == ["gx-staging"]
+    assert changed.docs_built is True
+    assert len(_rules_pages(gx_root)) == pages + 1
+    assert changed.rules_found == same.rules_found
